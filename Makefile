@@ -1,0 +1,122 @@
+# CAM-OS build. `make run` and `make test` install what is missing first
+# (tools/deps.sh), then build only what changed.
+#
+#   make run   [ARCH=x86_64|aarch64] [SMP=N] [MEM=256M] [FIRMWARE=bios|uefi] [QEMU_FLAGS=...]
+#   make debug (the same machine, halted, with QEMU's gdb stub)
+#   make test  (unit tests on the host, then the QEMU integration tests)
+#   make iso   [LIMINE_DIR=<Limine binary release>]
+#   make figures   (sizes, build time, instructions and wall time to the prompt)
+
+ARCH       ?= x86_64
+SMP        ?= 1
+MEM        ?= 256M
+FIRMWARE   ?= bios
+QEMU_FLAGS ?=
+LIMINE_DIR ?=
+BOOTLOADER ?=
+
+BUILD   := build/$(ARCH)
+KBUILD  := build/kernel
+NODE_BIN := node_modules/.bin
+
+ifeq ($(filter $(ARCH),x86_64),)
+$(error ARCH=$(ARCH) is not supported yet (supported: x86_64))
+endif
+
+# ---- the kernel: AssemblyScript -> wasm -> wasm-opt -> wasm2c -> C ----
+# One kernel.wasm serves every architecture: nothing in kernel/ or boot/
+# knows the CPU.
+KERNEL_TS := $(wildcard kernel/*.ts boot/*.ts)
+
+$(KBUILD)/kernel.wasm: $(KERNEL_TS) asconfig.json node_modules/.installed
+	@mkdir -p $(@D)
+	$(NODE_BIN)/asc kernel/main.ts --target kernel --outFile $@ --textFile $(@D)/kernel.wat
+
+# The features AssemblyScript 0.27 emits by default; wasm2c 1.0.32 takes them all.
+WASM_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int
+
+$(KBUILD)/kernel.opt.wasm: $(KBUILD)/kernel.wasm
+	$(NODE_BIN)/wasm-opt $< $(WASM_FEATURES) -O3 --strip-producers -o $@
+
+# wasm2c names the header after the output file; the trampoline includes
+# kernel_wasm.h.
+$(KBUILD)/kernel_wasm.c $(KBUILD)/kernel_wasm.h &: $(KBUILD)/kernel.opt.wasm
+	wasm2c $< --module-name kernel -o $(KBUILD)/kernel_wasm.c
+
+# wasm2c's runtime header comes from the wabt package, unchanged.
+WASM_RT_HEADER := /usr/include/wasm-rt.h
+$(KBUILD)/include/wasm-rt.h: $(WASM_RT_HEADER)
+	@mkdir -p $(@D)
+	cp $(WASM_RT_HEADER) $@
+
+# ---- native code for $(ARCH) ----
+CLANG := clang
+LLD   := ld.lld
+
+CFLAGS_COMMON := -std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration \
+  -ffreestanding -nostdlib -fno-stack-protector -fno-pic -fno-pie -ffunction-sections -fdata-sections \
+  -isystem arch/wasm-rt/include -I$(KBUILD) -I$(KBUILD)/include \
+  -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_USE_STACK_DEPTH_COUNT=1 \
+  -DWASM_RT_MAX_CALL_STACK_DEPTH=2000
+
+CFLAGS_x86_64 := --target=x86_64-elf -mno-red-zone -mcmodel=kernel
+CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_$(ARCH))
+
+ARCH_C := $(wildcard arch/$(ARCH)/*.c) $(wildcard arch/common/*.c) $(wildcard arch/wasm-rt/*.c) boot/limine_requests.c
+ARCH_S := $(wildcard arch/$(ARCH)/*.S)
+OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ARCH_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(ARCH_S)) \
+        $(BUILD)/obj/kernel_wasm.o
+
+HEADERS := $(wildcard arch/$(ARCH)/*.h arch/common/*.h arch/wasm-rt/*.h arch/wasm-rt/include/*.h boot/*.h)
+
+$(BUILD)/obj/%.o: %.c $(HEADERS) $(KBUILD)/kernel_wasm.h $(KBUILD)/include/wasm-rt.h
+	@mkdir -p $(@D)
+	$(CLANG) $(CFLAGS) $(if $(filter arch/wasm-rt/libc.c,$<),-fno-builtin) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(@D)
+	$(CLANG) $(CFLAGS) -c $< -o $@
+
+# The generated C is large and warns about unused labels and parameters.
+$(BUILD)/obj/kernel_wasm.o: $(KBUILD)/kernel_wasm.c $(KBUILD)/kernel_wasm.h $(KBUILD)/include/wasm-rt.h
+	@mkdir -p $(@D)
+	$(CLANG) $(CFLAGS) -w -c $< -o $@
+
+$(BUILD)/kernel.elf: $(OBJS) arch/$(ARCH)/linker.ld
+	$(LLD) -T arch/$(ARCH)/linker.ld -nostdlib -z max-page-size=4096 --no-dynamic-linker --gc-sections -o $@ $(OBJS)
+
+# ---- images ----
+TOOLS_TS := $(wildcard tools/*.ts)
+build/tools/%.mjs: tools/%.ts $(TOOLS_TS) node_modules/.installed
+	@mkdir -p $(@D)
+	$(NODE_BIN)/esbuild $< --bundle --platform=node --format=esm --log-level=warning --outfile=$@
+
+ISO := $(BUILD)/cam-os.iso
+$(ISO): $(BUILD)/kernel.elf build/tools/image.mjs
+	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ $(if $(LIMINE_DIR),--limine-dir $(LIMINE_DIR)) $(if $(BOOTLOADER),--bootloader $(BOOTLOADER))
+
+# ---- the commands people type ----
+.PHONY: all deps kernel iso run debug test unit integration figures clean
+
+all: iso
+
+deps:
+	@tools/deps.sh
+
+node_modules/.installed: package.json package-lock.json
+	@tools/deps.sh
+
+kernel: deps
+	@$(MAKE) --no-print-directory $(BUILD)/kernel.elf
+
+iso: deps
+	@$(MAKE) --no-print-directory $(ISO)
+
+run: iso build/tools/run.mjs
+	node build/tools/run.mjs --arch $(ARCH) --image $(ISO) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)"
+
+debug: iso build/tools/run.mjs
+	node build/tools/run.mjs --arch $(ARCH) --image $(ISO) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)" --debug
+
+clean:
+	rm -rf build

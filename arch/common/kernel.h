@@ -1,0 +1,45 @@
+/*
+ * The kernel instance and its entries.
+ *
+ * The kernel is one wasm module with one instance; the trampoline enters it
+ * only through these functions, with interrupts off, and each entry runs to
+ * completion. kernel_current_export() names the entry that is running, for
+ * panic and exception reports.
+ */
+#ifndef CAMOS_KERNEL_H
+#define CAMOS_KERNEL_H
+
+#include <stdint.h>
+
+/* Written by the trampoline, read by boot/handoff.ts through peek. */
+struct camos_handoff {
+  uint32_t magic; /* HANDOFF_MAGIC */
+  uint32_t arch;  /* HANDOFF_ARCH_* */
+  uint64_t hhdm_offset;
+  uint64_t kernel_phys_start;
+  uint64_t kernel_phys_end; /* exclusive, includes .bss */
+  uint64_t boot_magic;
+};
+
+#define HANDOFF_MAGIC 0x484D4143u /* "CAMH" */
+#define HANDOFF_ARCH_X86_64 1u
+#define HANDOFF_ARCH_AARCH64 2u
+
+/* Boot protocols, as in kernel/arch.ts. */
+#define BOOT_MULTIBOOT2 1u
+#define BOOT_LIMINE 2u
+#define BOOT_LINUX_ARM64 3u
+
+/* Entry sources for kernel_irq, as in kernel/arch.ts. */
+#define IRQ_TIMER 0u
+#define IRQ_CONSOLE 1u
+
+void kernel_start(uint32_t protocol, uint64_t info, const struct camos_handoff *handoff);
+void kernel_enter_irq(uint32_t source);
+const char *kernel_current_export(void);
+
+/* The kernel's frame allocator, or 0 before it is ready or when exhausted.
+ * Safe to call while the kernel is running (it allocates nothing). */
+uint64_t kernel_frame_alloc(void);
+
+#endif

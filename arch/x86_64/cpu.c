@@ -1,0 +1,164 @@
+/*
+ * GDT, TSS and IDT for the boot CPU, SSE enabling, and the trap dispatcher:
+ * the timer enters the kernel; every CPU exception is reported on the serial
+ * console and stops the machine (a fault in kernel mode is a kernel bug).
+ */
+#include "cpu.h"
+
+#include "../common/kernel.h"
+#include "../common/kprintf.h"
+#include "../wasm-rt/rt.h"
+#include "apic.h"
+#include "x86.h"
+
+/*
+ * GDT layout (SYSCALL/SYSRET want user data just below user code):
+ *   0x00 null  0x08 kernel code  0x10 kernel data  0x18 user data
+ *   0x20 user code  0x28 TSS (two slots)
+ */
+#define GDT_KERNEL_CODE 0x08
+#define GDT_TSS 0x28
+#define GDT_ENTRIES 7
+
+#define IDT_INTERRUPT_GATE 0x8E
+#define IST_EMERGENCY 1 /* double fault and NMI run on their own stack */
+#define EMERGENCY_STACK_BYTES 16384
+
+#define CR0_MP (1u << 1)
+#define CR0_EM (1u << 2)
+#define CR4_OSFXSR (1u << 9)
+#define CR4_OSXMMEXCPT (1u << 10)
+
+struct __attribute__((packed)) tss {
+  uint32_t reserved0;
+  uint64_t rsp[3];
+  uint64_t reserved1;
+  uint64_t ist[7];
+  uint64_t reserved2;
+  uint16_t reserved3;
+  uint16_t iomap_base;
+};
+
+struct __attribute__((packed)) idt_gate {
+  uint16_t offset_low;
+  uint16_t selector;
+  uint8_t ist;
+  uint8_t type_attributes;
+  uint16_t offset_mid;
+  uint32_t offset_high;
+  uint32_t reserved;
+};
+
+struct __attribute__((packed)) descriptor_pointer {
+  uint16_t limit;
+  uint64_t base;
+};
+
+static uint64_t gdt[GDT_ENTRIES] = {
+    0,
+    0x00AF9A000000FFFFull, /* kernel code: long mode, DPL 0 */
+    0x00CF92000000FFFFull, /* kernel data */
+    0x00CFF2000000FFFFull, /* user data, DPL 3 */
+    0x00AFFA000000FFFFull, /* user code: long mode, DPL 3 */
+    0, 0,                  /* TSS, filled in at run time */
+};
+static struct tss tss;
+static struct idt_gate idt[256];
+static uint8_t emergency_stack[EMERGENCY_STACK_BYTES] __attribute__((aligned(16)));
+
+extern const uint64_t trap_stub_table[];
+
+static const char *const exception_names[32] = {
+    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range exceeded",
+    "invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
+    "invalid TSS", "segment not present", "stack-segment fault", "general protection fault",
+    "page fault", "reserved", "x87 floating-point error", "alignment check", "machine check",
+    "SIMD floating-point error", "virtualization exception", "control protection exception",
+    "reserved", "reserved", "reserved", "reserved", "reserved", "reserved",
+    "hypervisor injection", "VMM communication", "security exception", "reserved",
+};
+
+static void gdt_load(void) {
+  uint64_t base = (uint64_t)(uintptr_t)&tss;
+  uint64_t limit = sizeof tss - 1;
+  gdt[5] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) | (((limit >> 16) & 0xF) << 48) |
+           (((base >> 24) & 0xFF) << 56);
+  gdt[6] = base >> 32;
+  tss.ist[IST_EMERGENCY - 1] = (uint64_t)(uintptr_t)(emergency_stack + EMERGENCY_STACK_BYTES);
+  tss.iomap_base = sizeof tss;
+
+  struct descriptor_pointer pointer = {sizeof gdt - 1, (uint64_t)(uintptr_t)gdt};
+  __asm__ volatile(
+      "lgdt %0\n"
+      "pushq %1\n"
+      "leaq 1f(%%rip), %%rax\n"
+      "pushq %%rax\n"
+      "lretq\n"
+      "1:\n"
+      "movw %w2, %%ax\n"
+      "movw %%ax, %%ds\n"
+      "movw %%ax, %%es\n"
+      "movw %%ax, %%ss\n"
+      "ltr %w3\n"
+      :
+      : "m"(pointer), "i"(GDT_KERNEL_CODE), "r"(0x10), "r"(GDT_TSS)
+      : "rax", "memory");
+}
+
+static void idt_set(unsigned vector, uint64_t handler, uint8_t ist) {
+  idt[vector] = (struct idt_gate){
+      .offset_low = handler & 0xFFFF,
+      .selector = GDT_KERNEL_CODE,
+      .ist = ist,
+      .type_attributes = IDT_INTERRUPT_GATE,
+      .offset_mid = (handler >> 16) & 0xFFFF,
+      .offset_high = handler >> 32,
+  };
+}
+
+static void idt_load(void) {
+  for (unsigned v = 0; v <= TIMER_VECTOR; v++) {
+    uint8_t ist = (v == 2 || v == 8) ? IST_EMERGENCY : 0;
+    idt_set(v, trap_stub_table[v], ist);
+  }
+  idt_set(SPURIOUS_VECTOR, trap_stub_table[TIMER_VECTOR + 1], 0);
+  struct descriptor_pointer pointer = {sizeof idt - 1, (uint64_t)(uintptr_t)idt};
+  __asm__ volatile("lidt %0" ::"m"(pointer));
+}
+
+/* wasm2c output uses SSE for floating point. */
+static void sse_enable(void) {
+  write_cr0((read_cr0() & ~(uint64_t)CR0_EM) | CR0_MP);
+  write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
+void cpu_init(void) {
+  gdt_load();
+  idt_load();
+  sse_enable();
+}
+
+static __attribute__((noreturn)) void exception_report(struct trap_frame *f) {
+  uint64_t cr2 = read_cr2();
+  if (f->vector == 14 && rt_fault_is_memory_guard(cr2)) {
+    panic("wasm trap: out-of-bounds memory access (address %p, native pc %p)", (void *)cr2, (void *)f->rip);
+  }
+  kprintf("\n*** CPU EXCEPTION %lu: %s\n", f->vector, exception_names[f->vector & 31]);
+  kprintf("    rip %016lx  error %016lx  cr2 %016lx\n", f->rip, f->error, cr2);
+  kprintf("    rsp %016lx  rflags %016lx  cs %lx\n", f->rsp, f->rflags, f->cs);
+  kprintf("    rax %016lx  rbx %016lx  rcx %016lx  rdx %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
+  kprintf("    rsi %016lx  rdi %016lx  rbp %016lx\n", f->rsi, f->rdi, f->rbp);
+  panic("CPU exception %lu (%s) at rip %p", f->vector, exception_names[f->vector & 31], (void *)f->rip);
+}
+
+void x86_trap(struct trap_frame *frame) {
+  switch (frame->vector) {
+  case TIMER_VECTOR:
+    apic_timer_interrupt();
+    return;
+  case SPURIOUS_VECTOR:
+    return; /* no EOI for spurious interrupts */
+  default:
+    exception_report(frame);
+  }
+}

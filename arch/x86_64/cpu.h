@@ -1,0 +1,19 @@
+/* x86_64 CPU set-up (GDT, TSS, IDT, SSE) and the trap dispatcher. */
+#ifndef CAMOS_X86_CPU_H
+#define CAMOS_X86_CPU_H
+
+#include <stdint.h>
+
+#define TIMER_VECTOR 32
+#define SPURIOUS_VECTOR 255
+
+struct trap_frame {
+  uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  uint64_t vector, error;
+  uint64_t rip, cs, rflags, rsp, ss;
+};
+
+void cpu_init(void);
+void x86_trap(struct trap_frame *frame);
+
+#endif
