@@ -33,10 +33,12 @@ $(KBUILD)/kernel.wasm: $(KERNEL_TS) asconfig.json node_modules/.installed
 	$(NODE_BIN)/asc kernel/main.ts --target kernel --outFile $@ --textFile $(@D)/kernel.wat
 
 # The features AssemblyScript 0.27 emits by default; wasm2c 1.0.32 takes them all.
+# --debuginfo keeps the name section, so wasm2c names C functions after the
+# AssemblyScript ones (panic PCs and gdb then read w2c_kernel_kernel_shell_cmdPanic).
 WASM_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int
 
 $(KBUILD)/kernel.opt.wasm: $(KBUILD)/kernel.wasm
-	$(NODE_BIN)/wasm-opt $< $(WASM_FEATURES) -O3 --strip-producers -o $@
+	$(NODE_BIN)/wasm-opt $< $(WASM_FEATURES) -O3 --debuginfo --strip-producers -o $@
 
 # wasm2c names the header after the output file; the trampoline includes
 # kernel_wasm.h.
@@ -95,6 +97,13 @@ ISO := $(BUILD)/cam-os.iso
 $(ISO): $(BUILD)/kernel.elf build/tools/image.mjs
 	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ $(if $(LIMINE_DIR),--limine-dir $(LIMINE_DIR)) $(if $(BOOTLOADER),--bootloader $(BOOTLOADER))
 
+# ---- tests ----
+INTEGRATION_TS := $(wildcard tests/integration/*.test.ts)
+INTEGRATION_MJS := $(patsubst tests/integration/%.ts,build/tests/%.mjs,$(INTEGRATION_TS))
+build/tests/%.mjs: tests/integration/%.ts $(TOOLS_TS) node_modules/.installed
+	@mkdir -p $(@D)
+	$(NODE_BIN)/esbuild $< --bundle --platform=node --format=esm --log-level=warning --outfile=$@
+
 # ---- the commands people type ----
 .PHONY: all deps kernel iso run debug test unit integration figures clean
 
@@ -117,6 +126,9 @@ run: iso build/tools/run.mjs
 
 debug: iso build/tools/run.mjs
 	node build/tools/run.mjs --arch $(ARCH) --image $(ISO) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)" --debug
+
+integration: iso $(INTEGRATION_MJS)
+	CAMOS_REQUIRE_IMAGE=1 node --test --test-concurrency=1 $(INTEGRATION_MJS)
 
 clean:
 	rm -rf build

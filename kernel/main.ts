@@ -1,16 +1,49 @@
+// The kernel's entries. The trampoline calls nothing else; each entry runs
+// to completion with interrupts off and returns the thread to run next
+// (0: none yet, the CPU idles until the next interrupt).
+
+import * as arch from "./arch";
+import { bootInfoFrom } from "../boot/index";
+import { BootInfo } from "../boot/bootinfo";
 import { println } from "./console";
+import { sizeText } from "./format";
+import { frame_alloc, frames_init, frames_total_bytes, E_OK } from "./frames";
+import { shellInput, shellStart } from "./shell";
+import { KERNEL_VERSION, TIMER_HZ, timerTick } from "./state";
 // The abort handler (asconfig.json: use abort=kernel/panic/kernel_abort).
 import "./panic";
 
+function bootFailed(message: string): void {
+  println("boot failed: " + message);
+  unreachable();
+}
+
 export function kernel_main(protocol: u32, info: u64, handoff: u64): u32 {
-  println("CAM-OS pipeline probe, protocol " + protocol.toString());
+  let result = bootInfoFrom(protocol, info, handoff);
+  if (!result.ok) bootFailed(result.message);
+  let boot = changetype<BootInfo>(result.info);
+  for (let i = 0; i < boot.warnings.length; i++) println("boot: " + boot.warnings[i]);
+
+  if (frames_init(boot.memory, boot.reservedRanges()) != E_OK) bootFailed("no usable memory in the memory map");
+
+  let cpus = boot.cpuCount > 0 ? boot.cpuCount : 1;
+  println("");
+  println("CAM-OS " + KERNEL_VERSION + " on " + boot.arch + ": " + sizeText(frames_total_bytes()) + " memory, " +
+    cpus.toString() + (cpus == 1 ? " CPU" : " CPUs") + ", booted by " + boot.protocol);
+  println("Type 'help' for the commands.");
+  arch.timer_start(TIMER_HZ);
+  shellStart(boot);
   return 0;
 }
 
 export function kernel_irq(source: u32): u32 {
+  if (source == arch.IRQ_TIMER) timerTick();
+  else if (source == arch.IRQ_CONSOLE) shellInput();
   return 0;
 }
 
+// Called by the runtime while it grows linear memory, possibly in the middle
+// of an allocation: frame_alloc allocates nothing (kernel/frames.ts).
 export function kernel_frame_alloc(): u64 {
-  return 0;
+  return frame_alloc();
 }

@@ -109,8 +109,16 @@ void arch_reset(void) {
   arch_halt_forever();
 }
 
+/* Chipsets (and QEMU) act on a sleep request asynchronously: give it a
+ * second before saying it failed. */
+#define POWER_OFF_GRACE_NS 1000000000ull
+
 void arch_power_off(uint32_t method, uint64_t arg0, uint64_t arg1) {
-  if (method == POWER_ACPI_PORT) outw((uint16_t)arg0, (uint16_t)arg1);
+  if (method == POWER_ACPI_PORT) {
+    outw((uint16_t)arg0, (uint16_t)arg1);
+    uint64_t deadline = arch_time_ns() + POWER_OFF_GRACE_NS;
+    while (arch_time_ns() < deadline) cpu_pause();
+  }
   kputs("power-off did not take effect; CPU stopped\n");
   arch_halt_forever();
 }

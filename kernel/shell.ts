@@ -1,0 +1,169 @@
+// The serial shell. It lives in the kernel until user space exists; the
+// user-space issue moves it into the `console` service.
+//
+// Bytes arrive from kernel_irq(IRQ_CONSOLE); the line editor echoes and
+// collects them; a complete line is parsed and run here.
+
+import * as arch from "./arch";
+import { BootInfo, MemoryKind, MemoryRegion, POWER_ACPI_PORT, hex } from "../boot/bootinfo";
+import { parseCommand } from "./command";
+import { print, println } from "./console";
+import { hex64, padLeft, padRight, secondsText, sizeText } from "./format";
+import { frames_free_bytes, frames_total_bytes, frames_used_bytes } from "./frames";
+import { LineEditor, LINE_CAPACITY, EVENT_CANCEL, EVENT_LINE, EVENT_OVERFLOW } from "./lineedit";
+import { KERNEL_VERSION, timerTicks } from "./state";
+
+export const PROMPT = "camos> ";
+
+type Handler = (args: string[]) => void;
+
+class ShellCommand {
+  constructor(public name: string, public usage: string, public help: string, public run: Handler) {}
+}
+
+let editor = new LineEditor(LINE_CAPACITY);
+let boot: BootInfo | null = null;
+// Filled by shellStart: the handlers refer back to this table (help).
+const commands = new Array<ShellCommand>();
+
+export function shellStart(info: BootInfo): void {
+  boot = info;
+  commands.push(new ShellCommand("help", "help", "list the commands", cmdHelp));
+  commands.push(new ShellCommand("version", "version", "kernel version and architecture", cmdVersion));
+  commands.push(new ShellCommand("mem", "mem", "physical memory and kernel heap totals", cmdMem));
+  commands.push(new ShellCommand("uptime", "uptime", "time since boot", cmdUptime));
+  commands.push(new ShellCommand("echo", "echo [text...]", "print the arguments", cmdEcho));
+  commands.push(new ShellCommand("bootinfo", "bootinfo", "what the boot loader handed over", cmdBootinfo));
+  commands.push(new ShellCommand("panic", "panic", "trap on purpose, to show the panic report", cmdPanic));
+  commands.push(new ShellCommand("reboot", "reboot", "reset the machine", cmdReboot));
+  commands.push(new ShellCommand("halt", "halt", "stop the machine (powers off where it can)", cmdHalt));
+  print(PROMPT);
+}
+
+// Drains the console's waiting input through the line editor.
+export function shellInput(): void {
+  for (let byte = arch.console_read(); byte >= 0; byte = arch.console_read()) {
+    let event = editor.feed(<u8>byte);
+    print(editor.takeOutput());
+    if (event == EVENT_LINE) {
+      runLine(editor.line());
+      print(PROMPT);
+    } else if (event == EVENT_OVERFLOW) {
+      println("error: line too long (max " + LINE_CAPACITY.toString() + " characters)");
+      print(PROMPT);
+    } else if (event == EVENT_CANCEL) {
+      print(PROMPT);
+    }
+  }
+}
+
+function runLine(line: string): void {
+  let parsed = parseCommand(line);
+  if (!parsed.ok) {
+    println("error: " + parsed.message);
+    return;
+  }
+  if (parsed.name.length == 0) return;
+  for (let i = 0; i < commands.length; i++) {
+    if (commands[i].name == parsed.name) {
+      commands[i].run(parsed.args);
+      return;
+    }
+  }
+  println("unknown command: " + parsed.name + " (try help)");
+}
+
+function bootInfo(): BootInfo {
+  return changetype<BootInfo>(boot);
+}
+
+// ---- the commands ----
+
+function cmdHelp(args: string[]): void {
+  for (let i = 0; i < commands.length; i++) {
+    println("  " + padRight(commands[i].usage, 16) + commands[i].help);
+  }
+}
+
+function cmdVersion(args: string[]): void {
+  println("CAM-OS " + KERNEL_VERSION + " (" + bootInfo().arch + ", AssemblyScript kernel via wasm2c)");
+}
+
+function cmdMem(args: string[]): void {
+  let heap = <u64>memory.size() << 16;
+  println("physical memory");
+  println("  total " + padLeft(sizeText(frames_total_bytes()), 10) + padLeft((frames_total_bytes() >> 10).toString(), 12) + " KiB");
+  println("  used  " + padLeft(sizeText(frames_used_bytes()), 10) + padLeft((frames_used_bytes() >> 10).toString(), 12) + " KiB");
+  println("  free  " + padLeft(sizeText(frames_free_bytes()), 10) + padLeft((frames_free_bytes() >> 10).toString(), 12) + " KiB");
+  println("kernel heap (wasm linear memory) " + sizeText(heap));
+}
+
+function cmdUptime(args: string[]): void {
+  println("up " + secondsText(arch.time_ns()) + " s, " + timerTicks().toString() + " timer ticks");
+}
+
+function cmdEcho(args: string[]): void {
+  println(args.join(" "));
+}
+
+function memoryKindName(kind: u32): string {
+  switch (kind) {
+    case MemoryKind.Usable: return "usable";
+    case MemoryKind.Reserved: return "reserved";
+    case MemoryKind.AcpiReclaimable: return "acpi-reclaimable";
+    case MemoryKind.AcpiNvs: return "acpi-nvs";
+    case MemoryKind.BadMemory: return "bad";
+    case MemoryKind.BootloaderReclaimable: return "loader-reclaimable";
+    case MemoryKind.KernelAndModules: return "kernel+modules";
+    case MemoryKind.Framebuffer: return "framebuffer";
+  }
+  return "unknown";
+}
+
+function cmdBootinfo(args: string[]): void {
+  let info = bootInfo();
+  println("protocol  " + info.protocol + (info.loader.length > 0 ? " (" + info.loader + ")" : ""));
+  println("cmdline   " + (info.cmdline.length > 0 ? info.cmdline : "(none)"));
+  println("cpus      " + info.cpuCount.toString());
+  println("kernel    " + hex64(info.kernelPhysStart) + " - " + hex64(info.kernelPhysEnd));
+  println("rsdp      " + (info.rsdp != 0 ? hex64(info.rsdp) : "(none)"));
+  println("dtb       " + (info.dtb != 0 ? hex64(info.dtb) : "(none)"));
+  println("power-off " + powerOffText(info));
+  let fb = info.framebuffer;
+  if (fb !== null) {
+    println("framebuffer " + fb.width.toString() + "x" + fb.height.toString() + "x" + fb.bpp.toString() + " at " + hex64(fb.address));
+  }
+  println("memory map (" + info.memory.length.toString() + " regions)");
+  for (let i = 0; i < info.memory.length; i++) {
+    let r: MemoryRegion = info.memory[i];
+    println("  " + hex64(r.base) + " - " + hex64(r.base + r.length) + "  " + padRight(memoryKindName(r.kind), 19) + sizeText(r.length));
+  }
+  println("modules (" + info.modules.length.toString() + ")");
+  for (let i = 0; i < info.modules.length; i++) {
+    let m = info.modules[i];
+    println("  " + hex64(m.base) + "  " + sizeText(m.size) + "  " + m.cmdline);
+  }
+}
+
+function powerOffText(info: BootInfo): string {
+  if (info.powerMethod == POWER_ACPI_PORT) {
+    return "ACPI: write " + hex(info.powerArg1) + " to port " + hex(info.powerArg0);
+  }
+  return "(none found: halt stops the CPU)";
+}
+
+function cmdPanic(args: string[]): void {
+  println("panic: trapping on purpose");
+  unreachable();
+}
+
+function cmdReboot(args: string[]): void {
+  println("Rebooting.");
+  arch.reset();
+}
+
+function cmdHalt(args: string[]): void {
+  let info = bootInfo();
+  println("System halted.");
+  arch.power_off(info.powerMethod, info.powerArg0, info.powerArg1);
+}
