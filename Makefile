@@ -127,8 +127,21 @@ run: iso build/tools/run.mjs
 debug: iso build/tools/run.mjs
 	node build/tools/run.mjs --arch $(ARCH) --image $(ISO) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)" --debug
 
-integration: iso $(INTEGRATION_MJS)
-	CAMOS_REQUIRE_IMAGE=1 node --test --test-concurrency=1 $(INTEGRATION_MJS)
+# Unit tests run on the host (as-pect); integration tests boot the images in
+# QEMU (node --test). tools/test.ts sums both into `N passed, N failed`.
+export CAMOS_INTEGRATION_TESTS := $(INTEGRATION_MJS)
+
+test: deps
+	@$(MAKE) --no-print-directory $(ISO) $(INTEGRATION_MJS) build/tools/test.mjs
+	node build/tools/test.mjs unit integration
+
+unit: deps
+	@$(MAKE) --no-print-directory build/tools/test.mjs
+	node build/tools/test.mjs unit
+
+integration: deps
+	@$(MAKE) --no-print-directory $(ISO) $(INTEGRATION_MJS) build/tools/test.mjs
+	node build/tools/test.mjs integration
 
 clean:
 	rm -rf build

@@ -115,6 +115,7 @@ function writeGdbScript(opts: RunOptions): string {
     `file ${path.resolve(opts.elf)}`,
     opts.arch === "x86_64" ? "set architecture i386:x86-64" : "set architecture aarch64",
     "target remote :1234",
+    `source ${path.resolve("qemu", "gdbinit")}`,
   ];
   fs.mkdirSync(path.dirname(script), { recursive: true });
   fs.writeFileSync(script, lines.join("\n") + "\n");
