@@ -11,7 +11,9 @@
 //       16     8  kernel_phys_start
 //       24     8  kernel_phys_end    exclusive; whole image incl. .bss
 //       32     8  boot_magic         loader's magic register, 0 if none
-//       40        (size)
+//       40     8  entry_cycles       cycle counter at the trampoline's first
+//                                    C instruction (boot-time figures)
+//       48        (size)
 //
 // Little-endian, no padding. A wrong magic means the pointer is not a
 // handoff at all; nothing else in it can be trusted then.
@@ -20,7 +22,7 @@ import { readU32, readU64 } from "./reader";
 import { BOOT_OK, E_BOOT_BAD_HANDOFF, hex } from "./bootinfo";
 
 export const HANDOFF_MAGIC: u32 = 0x484D4143;
-export const HANDOFF_SIZE: u32 = 40;
+export const HANDOFF_SIZE: u32 = 48;
 
 export const ARCH_X86_64: u32 = 1;
 export const ARCH_AARCH64: u32 = 2;
@@ -31,6 +33,7 @@ const OFF_HHDM: u64 = 8;
 const OFF_KERNEL_START: u64 = 16;
 const OFF_KERNEL_END: u64 = 24;
 const OFF_BOOT_MAGIC: u64 = 32;
+const OFF_ENTRY_CYCLES: u64 = 40;
 
 export class Handoff {
   error: i32 = BOOT_OK;
@@ -40,6 +43,7 @@ export class Handoff {
   kernelPhysStart: u64 = 0;
   kernelPhysEnd: u64 = 0;
   bootMagic: u64 = 0;
+  entryCycles: u64 = 0;
 
   get ok(): bool { return this.error == BOOT_OK; }
 }
@@ -70,6 +74,7 @@ export function readHandoff(addr: u64): Handoff {
   h.kernelPhysStart = readU64(addr + OFF_KERNEL_START);
   h.kernelPhysEnd = readU64(addr + OFF_KERNEL_END);
   h.bootMagic = readU64(addr + OFF_BOOT_MAGIC);
+  h.entryCycles = readU64(addr + OFF_ENTRY_CYCLES);
   if (archName(h.arch).length == 0) return handoffFail(h, "unknown arch " + h.arch.toString());
   if (h.kernelPhysEnd < h.kernelPhysStart) {
     return handoffFail(h, "kernel image ends (" + hex(h.kernelPhysEnd) +

@@ -46,6 +46,7 @@ export function bootInfoFrom(protocol: u32, info: u64, handoff: u64): BootResult
 // view (Limine's physical base) is kept only when the trampoline gave none.
 function applyHandoff(bi: BootInfo, h: Handoff): void {
   bi.arch = archName(h.arch);
+  bi.entryCycles = h.entryCycles;
   if (bi.hhdmOffset == 0) bi.hhdmOffset = h.hhdmOffset;
   if (h.kernelPhysEnd > h.kernelPhysStart) {
     bi.kernelPhysStart = h.kernelPhysStart;

@@ -33,11 +33,13 @@ export declare function cycles(): u64;
 @external("arch", "timer_start")
 export declare function timer_start(hz: u32): void;
 
-// Resets the machine. Does not return.
+// Resets the machine, given the power method boot/ found (BootInfo.power*:
+// PSCI needs its conduit; x86 resets through the chipset whatever the
+// method). Does not return.
 @external("arch", "reset")
-export declare function reset(): void;
+export declare function reset(method: u32, arg0: u64, arg1: u64): void;
 
-// Powers the machine off with the method boot/ found (BootInfo.powerOff);
+// Powers the machine off with the method boot/ found (BootInfo.power*);
 // when the method is POWER_NONE or fails, stops every CPU. Does not return.
 @external("arch", "power_off")
 export declare function power_off(method: u32, arg0: u64, arg1: u64): void;

@@ -19,6 +19,7 @@ function bootFailed(message: string): void {
 }
 
 export function kernel_main(protocol: u32, info: u64, handoff: u64): u32 {
+  let mainCycles = arch.cycles();
   let result = bootInfoFrom(protocol, info, handoff);
   if (!result.ok) bootFailed(result.message);
   let boot = changetype<BootInfo>(result.info);
@@ -32,6 +33,11 @@ export function kernel_main(protocol: u32, info: u64, handoff: u64): u32 {
     cpus.toString() + (cpus == 1 ? " CPU" : " CPUs") + ", booted by " + boot.protocol);
   println("Type 'help' for the commands.");
   arch.timer_start(TIMER_HZ);
+  // Boot cost, read by tools/figures.ts (under QEMU -icount shift=0 a cycle
+  // is one guest instruction).
+  let now = arch.cycles();
+  println("boot: " + (now - boot.entryCycles).toString() + " cycles from trampoline entry to prompt, " +
+    (now - mainCycles).toString() + " from kernel_main; cycle counter " + now.toString());
   shellStart(boot);
   return 0;
 }

@@ -158,8 +158,9 @@ function cmdPanic(args: string[]): void {
 }
 
 function cmdReboot(args: string[]): void {
+  let info = bootInfo();
   println("Rebooting.");
-  arch.reset();
+  arch.reset(info.powerMethod, info.powerArg0, info.powerArg1);
 }
 
 function cmdHalt(args: string[]): void {

@@ -25,7 +25,7 @@ uint64_t arch_cycles(void);
 void arch_timer_start(uint32_t hz);
 
 /* Power. Neither returns. */
-__attribute__((noreturn)) void arch_reset(void);
+__attribute__((noreturn)) void arch_reset(uint32_t method, uint64_t arg0, uint64_t arg1);
 __attribute__((noreturn)) void arch_power_off(uint32_t method, uint64_t arg0, uint64_t arg1);
 __attribute__((noreturn)) void arch_halt_forever(void);
 

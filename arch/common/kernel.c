@@ -81,9 +81,9 @@ void Z_archZ_timer_start(struct Z_arch_instance_t *self, uint32_t hz) {
   arch_timer_start(hz);
 }
 
-void Z_archZ_reset(struct Z_arch_instance_t *self) {
+void Z_archZ_reset(struct Z_arch_instance_t *self, uint32_t method, uint64_t arg0, uint64_t arg1) {
   (void)self;
-  arch_reset();
+  arch_reset(method, arg0, arg1);
 }
 
 void Z_archZ_power_off(struct Z_arch_instance_t *self, uint32_t method, uint64_t arg0, uint64_t arg1) {

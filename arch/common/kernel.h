@@ -19,6 +19,7 @@ struct camos_handoff {
   uint64_t kernel_phys_start;
   uint64_t kernel_phys_end; /* exclusive, includes .bss */
   uint64_t boot_magic;
+  uint64_t entry_cycles; /* cycle counter at the trampoline's entry */
 };
 
 #define HANDOFF_MAGIC 0x484D4143u /* "CAMH" */

@@ -24,6 +24,7 @@ void serial_init(void);
 extern char __kernel_start[], __kernel_end[];
 
 static struct camos_handoff handoff;
+static uint64_t entry_cycles;
 
 static __attribute__((noreturn)) void idle(void) {
   for (;;) __asm__ volatile("sti; hlt; cli");
@@ -42,6 +43,7 @@ static void fill_handoff(uint64_t boot_magic) {
   handoff.kernel_phys_start = arch_kernel_virt_to_phys(__kernel_start);
   handoff.kernel_phys_end = arch_kernel_virt_to_phys(__kernel_end);
   handoff.boot_magic = boot_magic;
+  handoff.entry_cycles = entry_cycles;
 }
 
 /* The end of the highest RAM region in the Multiboot2 memory map; the direct
@@ -67,6 +69,7 @@ static uint64_t multiboot2_highest_ram(const uint8_t *info) {
 }
 
 void arch_main_multiboot2(uint32_t magic, uint32_t info_phys) {
+  entry_cycles = rdtsc();
   serial_init();
   if (magic != MULTIBOOT2_BOOT_MAGIC) panic("not started by a Multiboot2 loader (magic %x)", magic);
   /* Still identity-mapped here, so the low physical address is readable. */
@@ -78,6 +81,7 @@ void arch_main_multiboot2(uint32_t magic, uint32_t info_phys) {
 }
 
 void arch_main_limine(void) {
+  entry_cycles = rdtsc();
   serial_init();
   if (!limine_base_revision_supported()) panic("this Limine does not support base revision 2; use Limine 8.x or later");
   if (limine_hhdm_offset() == 0 || limine_kernel_virtual_base() == 0) panic("Limine gave no HHDM or kernel address");
@@ -99,7 +103,10 @@ void arch_halt_forever(void) {
   for (;;) __asm__ volatile("cli; hlt");
 }
 
-void arch_reset(void) {
+/* The chipset's reset, whatever the power method (ACPI's RESET_REG is
+ * not read yet; 0xCF9 and the keyboard controller cover PCs and QEMU). */
+void arch_reset(uint32_t method, uint64_t arg0, uint64_t arg1) {
+  (void)method, (void)arg0, (void)arg1;
   outb(RESET_CONTROL_PORT, 0x02);
   outb(RESET_CONTROL_PORT, 0x06); /* full reset through the chipset */
   outb(KBC_COMMAND_PORT, KBC_PULSE_RESET);

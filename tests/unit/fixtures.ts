@@ -67,10 +67,10 @@ export function cString(s: string): u64 {
 export const HANDOFF_MAGIC_VALUE: u32 = 0x484D4143;
 
 export function buildHandoff(arch: u32, hhdm: u64, kernelStart: u64, kernelEnd: u64,
-                             bootMagic: u64): Buf {
-  return new Buf(40)
+                             bootMagic: u64, entryCycles: u64 = 0): Buf {
+  return new Buf(48)
     .u32(0, HANDOFF_MAGIC_VALUE).u32(4, arch).u64(8, hhdm)
-    .u64(16, kernelStart).u64(24, kernelEnd).u64(32, bootMagic);
+    .u64(16, kernelStart).u64(24, kernelEnd).u64(32, bootMagic).u64(40, entryCycles);
 }
 
 // ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { buildHandoff, HANDOFF_MAGIC_VALUE } from "./fixtures";
 describe("handoff", () => {
   it("has the documented magic and size", () => {
     expect(HANDOFF_MAGIC).toBe(HANDOFF_MAGIC_VALUE);
-    expect(HANDOFF_SIZE).toBe(40);
+    expect(HANDOFF_SIZE).toBe(48);
     // "CAMH" in memory order
     let b = buildHandoff(ARCH_X86_64, 0, 0, 0, 0);
     expect(b.getU8(0)).toBe(0x43);
@@ -15,7 +15,7 @@ describe("handoff", () => {
   });
 
   it("reads every field", () => {
-    let b = buildHandoff(ARCH_AARCH64, 0xffff000000000000, 0x40080000, 0x40400000, 0x36d76289);
+    let b = buildHandoff(ARCH_AARCH64, 0xffff000000000000, 0x40080000, 0x40400000, 0x36d76289, 123456789);
     let h = readHandoff(b.addr);
     expect(h.error).toBe(BOOT_OK, h.message);
     expect(h.arch).toBe(ARCH_AARCH64);
@@ -23,6 +23,7 @@ describe("handoff", () => {
     expect(h.kernelPhysStart).toBe(0x40080000);
     expect(h.kernelPhysEnd).toBe(0x40400000);
     expect(h.bootMagic).toBe(0x36d76289);
+    expect(h.entryCycles).toBe(123456789);
   });
 
   it("rejects a bad magic with a clear message", () => {
