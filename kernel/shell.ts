@@ -34,7 +34,7 @@ export function shellStart(info: BootInfo): void {
   commands.push(new ShellCommand("uptime", "uptime", "time since boot", cmdUptime));
   commands.push(new ShellCommand("echo", "echo [text...]", "print the arguments", cmdEcho));
   commands.push(new ShellCommand("bootinfo", "bootinfo", "what the boot loader handed over", cmdBootinfo));
-  commands.push(new ShellCommand("panic", "panic", "trap on purpose, to show the panic report", cmdPanic));
+  commands.push(new ShellCommand("panic", "panic [kind]", "trap on purpose: unreachable, oob or divide", cmdPanic));
   commands.push(new ShellCommand("reboot", "reboot", "reset the machine", cmdReboot));
   commands.push(new ShellCommand("halt", "halt", "stop the machine (powers off where it can)", cmdHalt));
   print(PROMPT);
@@ -152,9 +152,24 @@ function powerOffText(info: BootInfo): string {
   return "(none found: halt stops the CPU)";
 }
 
+// Each kind takes a different road to the same panic report: `unreachable`
+// is wasm2c's trap call, `oob` a load past linear memory that faults in the
+// guard region (the CPU's page-fault handler turns it into the trap), and
+// `divide` wasm2c's divide-by-zero check.
 function cmdPanic(args: string[]): void {
-  println("panic: trapping on purpose");
-  unreachable();
+  let kind = args.length > 0 ? args[0] : "unreachable";
+  if (kind == "unreachable") {
+    println("panic: executing unreachable");
+    unreachable();
+  } else if (kind == "oob") {
+    println("panic: loading from the end of the 4 GiB address space");
+    println(load<u8>(<usize>0xFFFFFFF0).toString());
+  } else if (kind == "divide") {
+    println("panic: dividing by zero");
+    println((<u32>timerTicks() / (<u32>args.length - 1)).toString());
+  } else {
+    println("panic: unknown kind '" + kind + "' (unreachable, oob, divide)");
+  }
 }
 
 function cmdReboot(args: string[]): void {
