@@ -13,7 +13,9 @@ MEM        ?= 256M
 FIRMWARE   ?= bios
 QEMU_FLAGS ?=
 LIMINE_DIR ?=
-BOOTLOADER ?=
+# grub (Multiboot2) unless LIMINE_DIR is given; BOOTLOADER=limine without
+# LIMINE_DIR stops with where to get Limine.
+BOOTLOADER ?= $(if $(LIMINE_DIR),limine,grub)
 # guard: wasm2c's guard-page mode (no bounds checks in the code, the page-fault
 # handler turns a hit on the unmapped tail into a trap). explicit: wasm2c
 # checks every access; built apart, only to measure what guard pages save.
@@ -97,9 +99,19 @@ build/tools/%.mjs: tools/%.ts $(TOOLS_TS) node_modules/.installed
 	@mkdir -p $(@D)
 	$(NODE_BIN)/esbuild $< --bundle --platform=node --format=esm --log-level=warning --outfile=$@
 
-ISO := $(BUILD)/cam-os.iso
-$(ISO): $(BUILD)/kernel.elf build/tools/image.mjs
-	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ $(if $(LIMINE_DIR),--limine-dir $(LIMINE_DIR)) $(if $(BOOTLOADER),--bootloader $(BOOTLOADER))
+# The tests boot the GRUB image; the Limine image is rebuilt every time,
+# since what is in LIMINE_DIR is not make's to track.
+GRUB_ISO   := $(BUILD)/cam-os.iso
+LIMINE_ISO := $(BUILD)/cam-os-limine.iso
+ISO := $(if $(filter limine,$(BOOTLOADER)),$(LIMINE_ISO),$(GRUB_ISO))
+
+$(GRUB_ISO): $(BUILD)/kernel.elf build/tools/image.mjs
+	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ --bootloader grub
+
+$(LIMINE_ISO): $(BUILD)/kernel.elf build/tools/image.mjs FORCE
+	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ --bootloader limine $(if $(LIMINE_DIR),--limine-dir $(LIMINE_DIR))
+
+FORCE:
 
 # ---- tests ----
 INTEGRATION_TS := $(wildcard tests/integration/*.test.ts)
@@ -109,7 +121,7 @@ build/tests/%.mjs: tests/integration/%.ts $(TOOLS_TS) node_modules/.installed
 	$(NODE_BIN)/esbuild $< --bundle --platform=node --format=esm --log-level=warning --outfile=$@
 
 # ---- the commands people type ----
-.PHONY: all deps kernel iso run debug test unit integration figures clean
+.PHONY: all deps kernel iso run debug test unit integration figures clean FORCE
 
 all: iso
 
@@ -136,7 +148,7 @@ debug: iso build/tools/run.mjs
 export CAMOS_INTEGRATION_TESTS := $(INTEGRATION_MJS)
 
 test: deps
-	@$(MAKE) --no-print-directory $(ISO) $(INTEGRATION_MJS) build/tools/test.mjs
+	@$(MAKE) --no-print-directory $(GRUB_ISO) $(INTEGRATION_MJS) build/tools/test.mjs
 	node build/tools/test.mjs unit integration
 
 unit: deps
@@ -144,7 +156,7 @@ unit: deps
 	node build/tools/test.mjs unit
 
 integration: deps
-	@$(MAKE) --no-print-directory $(ISO) $(INTEGRATION_MJS) build/tools/test.mjs
+	@$(MAKE) --no-print-directory $(GRUB_ISO) $(INTEGRATION_MJS) build/tools/test.mjs
 	node build/tools/test.mjs integration
 
 figures: deps
