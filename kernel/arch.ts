@@ -52,3 +52,77 @@ export const IRQ_CONSOLE: u32 = 1;
 export const BOOT_MULTIBOOT2: u32 = 1;
 export const BOOT_LIMINE: u32 = 2;
 export const BOOT_LINUX_ARM64: u32 = 3;
+
+// ---- user space: address spaces, threads, device access ----
+//
+// An address space is named by its root page-table frame (physical). The
+// kernel half is shared by every space; these calls touch only the user half.
+
+// Mapping flags for space_map.
+export const MAP_WRITE: u32 = 1 << 0;
+export const MAP_EXECUTE: u32 = 1 << 1;
+export const MAP_DEVICE: u32 = 1 << 2;   // device memory: uncached, never executable
+
+// A new, empty user address space; 0 when no frame could be had.
+@external("arch", "space_create")
+export declare function space_create(): u64;
+
+// Maps one 4 KiB page, user-accessible. W and X together are refused
+// (returns -1), as is a kernel-half address; -2 when a page-table frame
+// could not be had. An existing mapping is replaced.
+@external("arch", "space_map")
+export declare function space_map(root: u64, virt: u64, phys: u64, flags: u32): i32;
+
+// Removes one page's mapping; returns the physical frame it held, or 0.
+@external("arch", "space_unmap")
+export declare function space_unmap(root: u64, virt: u64): u64;
+
+// Frees the page tables of a space (not the frames it maps: the kernel
+// owns and frees those). Its tables go back through kernel_frame_free.
+@external("arch", "space_destroy")
+export declare function space_destroy(root: u64): void;
+
+// Copies between a user space and linear memory, walking the page tables:
+// 0 on success, -1 when any byte is not mapped user-readable (read) or
+// user-writable (write). Never faults.
+@external("arch", "space_read")
+export declare function space_read(root: u64, virt: u64, dst: usize, len: u32): i32;
+@external("arch", "space_write")
+export declare function space_write(root: u64, virt: u64, src: usize, len: u32): i32;
+
+// Copies `len` bytes of linear memory to kernel-virtual address `dst` (the
+// direct map of a frame the kernel owns): peek's mirror, for loading images.
+@external("arch", "poke")
+export declare function poke(dst: u64, src: usize, len: u32): void;
+
+// Kernel-virtual address of a physical address (the direct map).
+@external("arch", "phys_to_virt")
+export declare function phys_to_virt(phys: u64): u64;
+
+// Prepares thread `tid` to enter user mode in space `root` at `entry` with
+// stack pointer `stack` and its first argument register set to `arg`.
+@external("arch", "thread_start")
+export declare function thread_start(tid: u32, root: u64, entry: u64, stack: u64, arg: u64): void;
+
+// Sets a result register of a thread that entered the kernel (REG_STATUS,
+// REG_RESULT0 + i): what it finds when it runs again.
+@external("arch", "context_set")
+export declare function context_set(tid: u32, reg: u32, value: u64): void;
+
+export const REG_STATUS: u32 = 0;
+export const REG_RESULT0: u32 = 1; // REG_RESULT0 .. REG_RESULT0 + 5
+
+// x86 I/O ports (an AArch64 trampoline answers 0xFFFFFFFF and ignores out).
+@external("arch", "port_in")
+export declare function port_in(port: u32, width: u32): u32;
+@external("arch", "port_out")
+export declare function port_out(port: u32, width: u32, value: u32): void;
+
+// Fault kinds for kernel_fault(tid, kind, address, ip, code).
+export const FAULT_PAGE: u32 = 1;          // address = faulting address, code = arch error bits
+export const FAULT_PROTECTION: u32 = 2;    // general protection / permission
+export const FAULT_ILLEGAL: u32 = 3;       // undefined instruction
+export const FAULT_ARITHMETIC: u32 = 4;    // divide error, FP exception
+export const FAULT_ALIGNMENT: u32 = 5;
+export const FAULT_BREAKPOINT: u32 = 6;
+export const FAULT_OTHER: u32 = 7;

@@ -7,7 +7,7 @@ import { bootInfoFrom } from "../boot/index";
 import { BootInfo } from "../boot/bootinfo";
 import { println } from "./console";
 import { sizeText } from "./format";
-import { frame_alloc, frames_init, frames_total_bytes, E_OK } from "./frames";
+import { frame_alloc, frame_free, frames_init, frames_total_bytes, E_OK } from "./frames";
 import { shellInput, shellStart } from "./shell";
 import { KERNEL_VERSION, TIMER_HZ, timerTick } from "./state";
 // The abort handler (asconfig.json: use abort=kernel/panic/kernel_abort).
@@ -52,4 +52,23 @@ export function kernel_irq(source: u32): u32 {
 // of an allocation: frame_alloc allocates nothing (kernel/frames.ts).
 export function kernel_frame_alloc(): u64 {
   return frame_alloc();
+}
+
+// Gives back a page-table frame of a destroyed address space.
+export function kernel_frame_free(phys: u64): void {
+  frame_free(phys);
+}
+
+// Entries from user threads. No user thread exists until the process code
+// creates one, so an entry naming a thread is a trampoline bug.
+export function kernel_syscall(tid: u32, number: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): u32 {
+  println("kernel_syscall from thread " + tid.toString() + ", which the kernel never started");
+  unreachable();
+  return 0;
+}
+
+export function kernel_fault(tid: u32, kind: u32, address: u64, ip: u64, code: u64): u32 {
+  println("kernel_fault from thread " + tid.toString() + ", which the kernel never started");
+  unreachable();
+  return 0;
 }

@@ -34,6 +34,19 @@ void *arch_phys_to_virt(uint64_t phys);
 /* Maps one 4 KiB page read/write, non-executable, kernel only. False when a
  * page-table frame could not be had. */
 bool arch_map_kernel_page(uint64_t virt, uint64_t phys);
+/* User address spaces and threads (kernel/arch.ts space_*, thread_start,
+ * context_set): see the contract there. */
+uint64_t arch_space_create(void);
+int32_t arch_space_map(uint64_t root, uint64_t virt, uint64_t phys, uint32_t flags);
+uint64_t arch_space_unmap(uint64_t root, uint64_t virt);
+void arch_space_destroy(uint64_t root);
+int32_t arch_space_read(uint64_t root, uint64_t virt, void *dst, uint32_t length);
+int32_t arch_space_write(uint64_t root, uint64_t virt, const void *src, uint32_t length);
+void arch_thread_start(uint32_t tid, uint64_t root, uint64_t entry, uint64_t stack, uint64_t arg);
+void arch_context_set(uint32_t tid, uint32_t reg, uint64_t value);
+uint32_t arch_port_in(uint32_t port, uint32_t width);
+void arch_port_out(uint32_t port, uint32_t width, uint32_t value);
+
 /* Physical address of a location inside the loaded kernel image. */
 uint64_t arch_kernel_virt_to_phys(const void *virt);
 

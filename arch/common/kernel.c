@@ -20,21 +20,42 @@ static int kernel_ready;
 
 const char *kernel_current_export(void) { return current_export; }
 
-void kernel_start(uint32_t protocol, uint64_t info, const struct camos_handoff *handoff) {
+uint32_t kernel_start(uint32_t protocol, uint64_t info, const struct camos_handoff *handoff) {
   current_export = "kernel instantiation";
   wasm_rt_init();
   Z_kernel_init_module();
   Z_kernel_instantiate(&kernel, &arch_instance);
   kernel_ready = 1;
   current_export = "kernel_main";
-  Z_kernelZ_kernel_main(&kernel, protocol, info, (uint64_t)(uintptr_t)handoff);
+  uint32_t next = Z_kernelZ_kernel_main(&kernel, protocol, info, (uint64_t)(uintptr_t)handoff);
   current_export = "idle";
+  return next;
 }
 
-void kernel_enter_irq(uint32_t source) {
+uint32_t kernel_enter_irq(uint32_t source) {
   current_export = "kernel_irq";
-  Z_kernelZ_kernel_irq(&kernel, source);
+  uint32_t next = Z_kernelZ_kernel_irq(&kernel, source);
   current_export = "idle";
+  return next;
+}
+
+uint32_t kernel_enter_syscall(uint32_t tid, uint32_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                              uint64_t a4, uint64_t a5) {
+  current_export = "kernel_syscall";
+  uint32_t next = Z_kernelZ_kernel_syscall(&kernel, tid, number, a0, a1, a2, a3, a4, a5);
+  current_export = "idle";
+  return next;
+}
+
+uint32_t kernel_enter_fault(uint32_t tid, uint32_t kind, uint64_t address, uint64_t ip, uint64_t code) {
+  current_export = "kernel_fault";
+  uint32_t next = Z_kernelZ_kernel_fault(&kernel, tid, kind, address, ip, code);
+  current_export = "idle";
+  return next;
+}
+
+void kernel_frame_free(uint64_t phys) {
+  if (kernel_ready) Z_kernelZ_kernel_frame_free(&kernel, phys);
 }
 
 uint64_t kernel_frame_alloc(void) {
@@ -84,6 +105,69 @@ void Z_archZ_timer_start(struct Z_arch_instance_t *self, uint32_t hz) {
 void Z_archZ_reset(struct Z_arch_instance_t *self, uint32_t method, uint64_t arg0, uint64_t arg1) {
   (void)self;
   arch_reset(method, arg0, arg1);
+}
+
+/* ---- user space ---- */
+
+uint64_t Z_archZ_space_create(struct Z_arch_instance_t *self) {
+  (void)self;
+  return arch_space_create();
+}
+
+uint32_t Z_archZ_space_map(struct Z_arch_instance_t *self, uint64_t root, uint64_t virt, uint64_t phys, uint32_t flags) {
+  (void)self;
+  return (uint32_t)arch_space_map(root, virt, phys, flags);
+}
+
+uint64_t Z_archZ_space_unmap(struct Z_arch_instance_t *self, uint64_t root, uint64_t virt) {
+  (void)self;
+  return arch_space_unmap(root, virt);
+}
+
+void Z_archZ_space_destroy(struct Z_arch_instance_t *self, uint64_t root) {
+  (void)self;
+  arch_space_destroy(root);
+}
+
+uint32_t Z_archZ_space_read(struct Z_arch_instance_t *self, uint64_t root, uint64_t virt, uint32_t dst, uint32_t len) {
+  (void)self;
+  return (uint32_t)arch_space_read(root, virt, linear(dst, len), len);
+}
+
+uint32_t Z_archZ_space_write(struct Z_arch_instance_t *self, uint64_t root, uint64_t virt, uint32_t src, uint32_t len) {
+  (void)self;
+  return (uint32_t)arch_space_write(root, virt, linear(src, len), len);
+}
+
+void Z_archZ_poke(struct Z_arch_instance_t *self, uint64_t dst, uint32_t src, uint32_t len) {
+  (void)self;
+  memcpy((void *)(uintptr_t)dst, linear(src, len), len);
+}
+
+uint64_t Z_archZ_phys_to_virt(struct Z_arch_instance_t *self, uint64_t phys) {
+  (void)self;
+  return (uint64_t)(uintptr_t)arch_phys_to_virt(phys);
+}
+
+void Z_archZ_thread_start(struct Z_arch_instance_t *self, uint32_t tid, uint64_t root, uint64_t entry, uint64_t stack,
+                          uint64_t arg) {
+  (void)self;
+  arch_thread_start(tid, root, entry, stack, arg);
+}
+
+void Z_archZ_context_set(struct Z_arch_instance_t *self, uint32_t tid, uint32_t reg, uint64_t value) {
+  (void)self;
+  arch_context_set(tid, reg, value);
+}
+
+uint32_t Z_archZ_port_in(struct Z_arch_instance_t *self, uint32_t port, uint32_t width) {
+  (void)self;
+  return arch_port_in(port, width);
+}
+
+void Z_archZ_port_out(struct Z_arch_instance_t *self, uint32_t port, uint32_t width, uint32_t value) {
+  (void)self;
+  arch_port_out(port, width, value);
 }
 
 void Z_archZ_power_off(struct Z_arch_instance_t *self, uint32_t method, uint64_t arg0, uint64_t arg1) {

@@ -35,12 +35,30 @@ struct camos_handoff {
 #define IRQ_TIMER 0u
 #define IRQ_CONSOLE 1u
 
-void kernel_start(uint32_t protocol, uint64_t info, const struct camos_handoff *handoff);
-void kernel_enter_irq(uint32_t source);
+/* Instantiates the kernel and runs kernel_main; returns the first thread. */
+uint32_t kernel_start(uint32_t protocol, uint64_t info, const struct camos_handoff *handoff);
+
+/* Each entry returns the thread to run next (0: idle). */
+uint32_t kernel_enter_irq(uint32_t source);
+uint32_t kernel_enter_syscall(uint32_t tid, uint32_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                              uint64_t a4, uint64_t a5);
+uint32_t kernel_enter_fault(uint32_t tid, uint32_t kind, uint64_t address, uint64_t ip, uint64_t code);
+
+/* Fault kinds, as kernel/arch.ts FAULT_*. */
+#define FAULT_PAGE 1u
+#define FAULT_PROTECTION 2u
+#define FAULT_ILLEGAL 3u
+#define FAULT_ARITHMETIC 4u
+#define FAULT_ALIGNMENT 5u
+#define FAULT_BREAKPOINT 6u
+#define FAULT_OTHER 7u
 const char *kernel_current_export(void);
 
 /* The kernel's frame allocator, or 0 before it is ready or when exhausted.
  * Safe to call while the kernel is running (it allocates nothing). */
 uint64_t kernel_frame_alloc(void);
+/* Gives a frame back to the kernel's allocator (page tables of a dead
+ * space); frames it does not manage are refused and kept. */
+void kernel_frame_free(uint64_t phys);
 
 #endif

@@ -115,10 +115,11 @@ void arch_timer_start(uint32_t hz) {
   lapic_write(LAPIC_TIMER_INITIAL, (uint32_t)(lapic_hz / hz));
 }
 
-void apic_timer_interrupt(void) {
+uint32_t apic_timer_interrupt(void) {
   lapic_write(LAPIC_EOI, 0);
-  kernel_enter_irq(IRQ_TIMER);
-  if (serial_has_input()) kernel_enter_irq(IRQ_CONSOLE);
+  uint32_t next = kernel_enter_irq(IRQ_TIMER);
+  if (serial_has_input()) next = kernel_enter_irq(IRQ_CONSOLE);
+  return next;
 }
 
 uint64_t arch_time_ns(void) {

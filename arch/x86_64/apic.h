@@ -3,7 +3,8 @@
 #define CAMOS_X86_APIC_H
 #include <stdint.h>
 void apic_init(void);
-void apic_timer_interrupt(void);
+/* Acknowledges the tick and enters the kernel; returns the next thread. */
+uint32_t apic_timer_interrupt(void);
 uint64_t apic_timer_hz(void);
 uint64_t tsc_hz(void);
 #endif

@@ -9,6 +9,7 @@
 #include "../common/kprintf.h"
 #include "../wasm-rt/rt.h"
 #include "apic.h"
+#include "user.h"
 #include "x86.h"
 
 /*
@@ -132,6 +133,8 @@ static void sse_enable(void) {
   write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
 
+void tss_set_kernel_stack(uint64_t top) { tss.rsp[0] = top; }
+
 void cpu_init(void) {
   gdt_load();
   idt_load();
@@ -151,11 +154,44 @@ static __attribute__((noreturn)) void exception_report(struct trap_frame *f) {
   panic("CPU exception %lu (%s) at rip %p", f->vector, exception_names[f->vector & 31], (void *)f->rip);
 }
 
+static uint32_t fault_kind(uint64_t vector) {
+  switch (vector) {
+  case 14: return FAULT_PAGE;
+  case 10: case 11: case 12: case 13: return FAULT_PROTECTION;
+  case 6: return FAULT_ILLEGAL;
+  case 0: case 16: case 19: return FAULT_ARITHMETIC;
+  case 17: return FAULT_ALIGNMENT;
+  case 1: case 3: return FAULT_BREAKPOINT;
+  default: return FAULT_OTHER;
+  }
+}
+
+/* A trap from user mode: the thread's state goes into its context, the
+ * kernel decides, and the CPU goes on with whichever thread it names. */
+static __attribute__((noreturn)) void user_trap(struct trap_frame *frame) {
+  user_save_frame(frame);
+  uint32_t next;
+  if (frame->vector == TIMER_VECTOR) {
+    next = apic_timer_interrupt();
+  } else if (frame->vector == SPURIOUS_VECTOR) {
+    next = user_current_tid();
+  } else if (frame->vector == 2 || frame->vector == 8 || frame->vector == 18) {
+    exception_report(frame); /* NMI, double fault, machine check: the machine, not the thread */
+  } else {
+    uint64_t address = frame->vector == 14 ? read_cr2() : frame->rip;
+    next = kernel_enter_fault(user_current_tid(), fault_kind(frame->vector), address, frame->rip, frame->error);
+  }
+  user_resume(next);
+}
+
 void x86_trap(struct trap_frame *frame) {
+  if ((frame->cs & 3) == 3) user_trap(frame);
   switch (frame->vector) {
-  case TIMER_VECTOR:
-    apic_timer_interrupt();
+  case TIMER_VECTOR: {
+    uint32_t next = apic_timer_interrupt();
+    if (next != 0) user_resume(next); /* leaves the idle loop behind */
     return;
+  }
   case SPURIOUS_VECTOR:
     return; /* no EOI for spurious interrupts */
   default:

@@ -13,6 +13,7 @@
 #include "apic.h"
 #include "cpu.h"
 #include "paging.h"
+#include "user.h"
 #include "x86.h"
 
 #define MULTIBOOT2_BOOT_MAGIC 0x36d76289u
@@ -26,13 +27,10 @@ extern char __kernel_start[], __kernel_end[];
 static struct camos_handoff handoff;
 static uint64_t entry_cycles;
 
-static __attribute__((noreturn)) void idle(void) {
-  for (;;) __asm__ volatile("sti; hlt; cli");
-}
-
 static void common_init(void) {
   cpu_init();
   apic_init();
+  user_init();
   kprintf("trampoline: x86_64, LAPIC timer %lu Hz, TSC %lu MHz\n", apic_timer_hz(), tsc_hz() / 1000000);
 }
 
@@ -76,8 +74,7 @@ void arch_main_multiboot2(uint32_t magic, uint32_t info_phys) {
   paging_init_multiboot2(multiboot2_highest_ram((const uint8_t *)(uintptr_t)info_phys));
   common_init();
   fill_handoff(magic);
-  kernel_start(BOOT_MULTIBOOT2, (uint64_t)(uintptr_t)arch_phys_to_virt(info_phys), &handoff);
-  idle();
+  user_resume(kernel_start(BOOT_MULTIBOOT2, (uint64_t)(uintptr_t)arch_phys_to_virt(info_phys), &handoff));
 }
 
 void arch_main_limine(void) {
@@ -88,8 +85,7 @@ void arch_main_limine(void) {
   paging_init_limine(limine_hhdm_offset(), limine_kernel_physical_base(), limine_kernel_virtual_base());
   common_init();
   fill_handoff(0);
-  kernel_start(BOOT_LIMINE, (uint64_t)(uintptr_t)limine_request_table, &handoff);
-  idle();
+  user_resume(kernel_start(BOOT_LIMINE, (uint64_t)(uintptr_t)limine_request_table, &handoff));
 }
 
 /* ---- power ---- */

@@ -13,13 +13,17 @@
  */
 #include "paging.h"
 
+#include <string.h>
+
 #include "../common/arch.h"
 #include "../common/frames.h"
+#include "../common/kernel.h"
 #include "../common/kprintf.h"
 #include "x86.h"
 
 #define PTE_PRESENT (1ull << 0)
 #define PTE_WRITE (1ull << 1)
+#define PTE_USER (1ull << 2)
 #define PTE_WRITE_THROUGH (1ull << 3)
 #define PTE_CACHE_DISABLE (1ull << 4)
 #define PTE_HUGE (1ull << 7)
@@ -38,6 +42,11 @@ const uint64_t arch_wasm_window_base = 0xFFFFC00000000000ull;
 extern uint64_t boot_pml4[512];
 
 static uint64_t hhdm_offset;
+/* The kernel's own PML4. Its upper half is copied into every user space,
+ * so kernel mappings below it are shared; a new top-level kernel entry after
+ * the first user space exists would not reach that space, and is refused. */
+static uint64_t kernel_root;
+static bool user_spaces_exist;
 static uint64_t kernel_phys_base;
 static uint64_t kernel_virt_base;
 static uint64_t mmio_next = MMIO_WINDOW;
@@ -48,24 +57,40 @@ uint64_t arch_kernel_virt_to_phys(const void *virt) { return (uintptr_t)virt - k
 
 static uint64_t *table_at(uint64_t entry) { return arch_phys_to_virt(entry & PTE_ADDRESS); }
 
-/* The next-level table under `table[index]`, made when missing. */
-static uint64_t *table_next(uint64_t *table, unsigned index) {
-  if (!(table[index] & PTE_PRESENT)) {
-    uint64_t frame = frame_take();
-    if (frame == 0) return 0;
-    table[index] = frame | PTE_PRESENT | PTE_WRITE;
+/* The page-table entry for `virt` under `root`, making missing tables with
+ * `table_flags`; 0 when a frame could not be had. */
+static uint64_t *pte_make(uint64_t root, uint64_t virt, uint64_t table_flags) {
+  uint64_t *table = table_at(root);
+  for (int shift = 39; shift > 12; shift -= 9) {
+    unsigned index = (virt >> shift) & 511;
+    if (!(table[index] & PTE_PRESENT)) {
+      if (shift == 39 && root == kernel_root && user_spaces_exist)
+        panic("paging: new kernel top-level entry for %p after user spaces exist", (void *)virt);
+      uint64_t frame = frame_take();
+      if (frame == 0) return 0;
+      table[index] = frame | table_flags;
+    }
+    if (table[index] & PTE_HUGE) panic("paging: %p lies in a huge page", (void *)virt);
+    table = table_at(table[index]);
   }
-  if (table[index] & PTE_HUGE) panic("paging: %p lies in a huge page", (void *)table);
-  return table_at(table[index]);
+  return &table[(virt >> 12) & 511];
+}
+
+/* The entry for `virt`, or 0 where a table is missing (never allocates). */
+static uint64_t *pte_find(uint64_t root, uint64_t virt) {
+  uint64_t *table = table_at(root);
+  for (int shift = 39; shift > 12; shift -= 9) {
+    uint64_t entry = table[(virt >> shift) & 511];
+    if (!(entry & PTE_PRESENT) || (entry & PTE_HUGE)) return 0;
+    table = table_at(entry);
+  }
+  return &table[(virt >> 12) & 511];
 }
 
 static bool map_page(uint64_t virt, uint64_t phys, uint64_t flags) {
-  uint64_t *table = table_at(read_cr3());
-  for (int shift = 39; shift > 12; shift -= 9) {
-    table = table_next(table, (virt >> shift) & 511);
-    if (!table) return false;
-  }
-  table[(virt >> 12) & 511] = phys | flags;
+  uint64_t *pte = pte_make(kernel_root, virt, PTE_PRESENT | PTE_WRITE);
+  if (!pte) return false;
+  *pte = phys | flags;
   invlpg(virt);
   return true;
 }
@@ -87,6 +112,7 @@ void *paging_map_mmio(uint64_t phys, uint64_t bytes) {
 
 void paging_init_multiboot2(uint64_t highest_phys) {
   hhdm_offset = MULTIBOOT2_HHDM;
+  kernel_root = read_cr3() & PTE_ADDRESS;
   kernel_phys_base = 0;
   kernel_virt_base = KERNEL_VMA;
   if (highest_phys > DIRECT_MAP_LIMIT) {
@@ -108,6 +134,101 @@ void paging_init_multiboot2(uint64_t highest_phys) {
 
 void paging_init_limine(uint64_t offset, uint64_t phys_base, uint64_t virt_base) {
   hhdm_offset = offset;
+  kernel_root = read_cr3() & PTE_ADDRESS;
   kernel_phys_base = phys_base;
   kernel_virt_base = virt_base;
+}
+
+/* ---- user address spaces (kernel/arch.ts space_*) ----
+ * The lower half (PML4 0..255) is the user's; tables there carry the user
+ * bit and leaves decide the rights. */
+
+#define USER_TOP 0x0000800000000000ull
+#define MAP_WRITE (1u << 0)
+#define MAP_EXECUTE (1u << 1)
+#define MAP_DEVICE (1u << 2)
+#define SPACE_REFUSED (-1)
+#define SPACE_NO_MEMORY (-2)
+
+uint64_t arch_space_create(void) {
+  uint64_t root = frame_take();
+  if (root == 0) return 0;
+  uint64_t *pml4 = table_at(root);
+  const uint64_t *kernel = table_at(kernel_root);
+  for (unsigned i = 256; i < 512; i++) pml4[i] = kernel[i];
+  user_spaces_exist = true;
+  return root;
+}
+
+int32_t arch_space_map(uint64_t root, uint64_t virt, uint64_t phys, uint32_t flags) {
+  if (virt >= USER_TOP || (virt & (PAGE_SIZE - 1)) || (phys & (PAGE_SIZE - 1))) return SPACE_REFUSED;
+  if ((flags & MAP_WRITE) && (flags & MAP_EXECUTE)) return SPACE_REFUSED;
+  if ((flags & MAP_DEVICE) && (flags & MAP_EXECUTE)) return SPACE_REFUSED;
+  uint64_t *pte = pte_make(root, virt, PTE_PRESENT | PTE_WRITE | PTE_USER);
+  if (!pte) return SPACE_NO_MEMORY;
+  uint64_t entry = phys | PTE_PRESENT | PTE_USER;
+  if (flags & MAP_WRITE) entry |= PTE_WRITE;
+  if (!(flags & MAP_EXECUTE)) entry |= PTE_NO_EXECUTE;
+  if (flags & MAP_DEVICE) entry |= PTE_CACHE_DISABLE | PTE_WRITE_THROUGH;
+  *pte = entry;
+  if ((read_cr3() & PTE_ADDRESS) == root) invlpg(virt);
+  return 0;
+}
+
+uint64_t arch_space_unmap(uint64_t root, uint64_t virt) {
+  if (virt >= USER_TOP) return 0;
+  uint64_t *pte = pte_find(root, virt & ~(PAGE_SIZE - 1));
+  if (!pte || !(*pte & PTE_PRESENT)) return 0;
+  uint64_t phys = *pte & PTE_ADDRESS;
+  *pte = 0;
+  if ((read_cr3() & PTE_ADDRESS) == root) invlpg(virt);
+  return phys;
+}
+
+/* Frees the user half's tables, bottom up; the kernel half is shared and
+ * stays. Frames from the early pool are not the kernel's to take back, and
+ * kernel_frame_free says so; that is fine. */
+static void free_tables(uint64_t table_phys, int level) {
+  uint64_t *table = table_at(table_phys);
+  unsigned entries = level == 4 ? 256 : 512;
+  if (level > 1) {
+    for (unsigned i = 0; i < entries; i++) {
+      if (table[i] & PTE_PRESENT) free_tables(table[i] & PTE_ADDRESS, level - 1);
+    }
+  }
+  kernel_frame_free(table_phys);
+}
+
+void arch_space_destroy(uint64_t root) {
+  if (root == kernel_root) panic("space_destroy of the kernel's own space");
+  if ((read_cr3() & PTE_ADDRESS) == root) write_cr3(kernel_root);
+  free_tables(root, 4);
+}
+
+/* Copies between user memory and the kernel, page by page through the
+ * direct map: no fault is possible, and a hole or a missing right fails. */
+static int32_t space_copy(uint64_t root, uint64_t virt, uint8_t *kernel, uint32_t length, bool to_user) {
+  while (length > 0) {
+    if (virt >= USER_TOP) return SPACE_REFUSED;
+    uint64_t *pte = pte_find(root, virt);
+    uint64_t need = PTE_PRESENT | PTE_USER | (to_user ? PTE_WRITE : 0);
+    if (!pte || (*pte & need) != need) return SPACE_REFUSED;
+    uint64_t offset = virt & (PAGE_SIZE - 1);
+    uint32_t chunk = (uint32_t)(PAGE_SIZE - offset) < length ? (uint32_t)(PAGE_SIZE - offset) : length;
+    uint8_t *user = (uint8_t *)arch_phys_to_virt((*pte & PTE_ADDRESS) + offset);
+    if (to_user) memcpy(user, kernel, chunk);
+    else memcpy(kernel, user, chunk);
+    virt += chunk;
+    kernel += chunk;
+    length -= chunk;
+  }
+  return 0;
+}
+
+int32_t arch_space_read(uint64_t root, uint64_t virt, void *dst, uint32_t length) {
+  return space_copy(root, virt, dst, length, false);
+}
+
+int32_t arch_space_write(uint64_t root, uint64_t virt, const void *src, uint32_t length) {
+  return space_copy(root, virt, (uint8_t *)src, length, true);
 }

@@ -6,6 +6,8 @@
  *   r15 r14 r13 r12 r11 r10 r9 r8 rbp rdi rsi rdx rcx rbx rax
  *   vector error | rip cs rflags rsp ss   (the last five pushed by the CPU)
  */
+#define FRAME_TO_FPU (22 * 8 + 16) /* offsetof(struct thread_context, fpu) */
+
 .macro STUB vector, has_error
 .global trap_stub_\vector
 trap_stub_\vector:
@@ -53,6 +55,12 @@ STUB 32, 0
 STUB 255, 0
 
 trap_common:
+  /* From user mode (CS RPL 3, 24 bytes up: vector, error, rip, cs): take
+   * the kernel's GS. The way back to user mode is user_return (entry.S). */
+  testb $3, 24(%rsp)
+  jz 1f
+  swapgs
+1:
   pushq %rax
   pushq %rbx
   pushq %rcx
@@ -68,6 +76,13 @@ trap_common:
   pushq %r13
   pushq %r14
   pushq %r15
+  /* From user mode, save the thread's FPU/SSE state before any C code can
+   * touch those registers (%gs:32 is the current context, entry.S). */
+  testb $3, 15 * 8 + 24(%rsp)
+  jz 2f
+  movq %gs:32, %rax
+  fxsave64 FRAME_TO_FPU(%rax)
+2:
   movq %rsp, %rdi
   /* The frame is 8 bytes off a 16-byte boundary when the CPU pushed no error
    * code on an aligned stack; align for the C call and restore after. */
