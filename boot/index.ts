@@ -4,10 +4,12 @@
 //   kernel_main(protocol, info, handoff)
 //        │
 //        ├─ readHandoff(handoff)        trampoline facts (arch, HHDM, image)
-//        ├─ parseMultiboot2 / parseLimine (info)   loader facts
+//        ├─ parseMultiboot2 / parseLimine / parseDtb (info)   loader facts
 //        ├─ handoff facts applied
-//        └─ acpiApply                   CPU count (if the loader gave none),
-//                                       power-off method; never fatal
+//        ├─ acpiApply                   CPU count (if the loader gave none),
+//        │                              power-off method; never fatal
+//        └─ dtbApply                    a DTB next to another loader's map
+//                                       (Limine on AArch64): PSCI, CPUs
 //
 // Nothing here traps on bad input: every failure is a BootResult with an
 // E_BOOT_* code and a message.
@@ -18,6 +20,7 @@ import { Handoff, readHandoff, archName } from "./handoff";
 import { parseMultiboot2 } from "./multiboot2";
 import { parseLimine } from "./limine";
 import { acpiApply } from "./acpi";
+import { parseDtb, dtbApply } from "./dtb";
 
 export function bootInfoFrom(protocol: u32, info: u64, handoff: u64): BootResult {
   let h = readHandoff(handoff);
@@ -29,7 +32,8 @@ export function bootInfoFrom(protocol: u32, info: u64, handoff: u64): BootResult
   } else if (protocol == BOOT_LIMINE) {
     result = parseLimine(info, h.arch, h.hhdmOffset);
   } else if (protocol == BOOT_LINUX_ARM64) {
-    return bootFail(E_BOOT_UNSUPPORTED, "boot: Linux arm64 (DTB) protocol is not supported yet");
+    // `info` is the DTB itself (kernel-virtual), as the Image protocol's x0.
+    result = parseDtb(info, h.hhdmOffset);
   } else {
     return bootFail(E_BOOT_UNSUPPORTED, "boot: unknown protocol id " + protocol.toString());
   }
@@ -38,6 +42,7 @@ export function bootInfoFrom(protocol: u32, info: u64, handoff: u64): BootResult
   let bi = result.info!;
   applyHandoff(bi, h);
   if (bi.rsdp != 0) acpiApply(bi);
+  if (bi.dtb != 0 && protocol != BOOT_LINUX_ARM64) dtbApply(bi);
   if (bi.cpuCount == 0) bi.cpuCount = 1; // we are running on one, at least
   return result;
 }

@@ -4,7 +4,7 @@ import { BOOT_MULTIBOOT2, BOOT_LIMINE, BOOT_LINUX_ARM64 } from "../../kernel/arc
 import { ARCH_X86_64 } from "../../boot/handoff";
 import {
   BootInfo, BootResult, BOOT_OK, E_BOOT_BAD_HANDOFF, E_BOOT_BAD_MAGIC,
-  E_BOOT_UNSUPPORTED, E_BOOT_MISSING, POWER_NONE, POWER_ACPI_PORT,
+  E_BOOT_UNSUPPORTED, E_BOOT_MISSING, E_BOOT_BAD_POINTER, POWER_NONE, POWER_ACPI_PORT,
 } from "../../boot/bootinfo";
 import { LIMINE_SLOT_RSDP, LIMINE_SLOT_SMP, LIMINE_SLOT_EXECUTABLE_ADDRESS } from "../../boot/limine";
 import {
@@ -130,10 +130,10 @@ describe("bootInfoFrom: errors", () => {
     expect(r.message.includes("handoff")).toBe(true, r.message);
   });
 
-  it("names the Linux arm64 protocol as not supported yet", () => {
+  it("hands the Linux arm64 protocol's DTB to the DTB reader (dtb.spec.ts has the rest)", () => {
     let r = bootInfoFrom(BOOT_LINUX_ARM64, 0, x86Handoff(0));
-    expect(r.error).toBe(E_BOOT_UNSUPPORTED);
-    expect(r.message.includes("Linux arm64")).toBe(true, r.message);
+    expect(r.error).toBe(E_BOOT_BAD_POINTER);
+    expect(r.message.startsWith("dtb:")).toBe(true, r.message);
   });
 
   it("rejects an unknown protocol id", () => {

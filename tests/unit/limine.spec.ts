@@ -168,6 +168,20 @@ describe("limine: optional answers", () => {
     expect(bi.dtb).toBe(HHDM + 0x48000000);
   });
 
+  it("converts a physical DTB pointer on aarch64 to kernel-virtual", () => {
+    let b = minimal();
+    b.respond(LIMINE_SLOT_DTB, new Buf(16).u64(8, 0x48000000));
+    let bi = ok(parseLimine(b.addr, ARCH_AARCH64, HHDM));
+    expect(bi.dtb).toBe(HHDM + 0x48000000);
+  });
+
+  it("reads no CPU count from an aarch64 MP response at the x86_64 offset", () => {
+    let b = minimal();
+    // aarch64 layout: the x86_64 cpu_count offset (16) holds bsp_mpidr here.
+    b.respond(LIMINE_SLOT_SMP, new Buf(40).u64(8, 0).u64(16, 0x81000100).u64(24, 3).u64(32, 0));
+    expect(ok(parseLimine(b.addr, ARCH_AARCH64, HHDM)).cpuCount).toBe(3);
+  });
+
   it("ignores a framebuffer response with no framebuffers", () => {
     let b = minimal();
     b.respond(LIMINE_SLOT_FRAMEBUFFER, new Buf(24).u64(8, 0).u64(16, 0));
