@@ -6,6 +6,9 @@
 #   make test  (unit tests on the host, then the QEMU integration tests)
 #   make iso   [LIMINE_DIR=<Limine binary release>]
 #   make figures   (sizes, build time, instructions and wall time to the prompt)
+#
+# ARCH=aarch64 boots build/aarch64/Image (a Linux arm64 Image) with QEMU's
+# -kernel; FIRMWARE=uefi boots the Limine image from `make iso` instead.
 
 ARCH       ?= x86_64
 SMP        ?= 1
@@ -25,8 +28,8 @@ BUILD   := build/$(ARCH)$(if $(filter explicit,$(BOUNDS_CHECKS)),-explicit)
 KBUILD  := build/kernel
 NODE_BIN := node_modules/.bin
 
-ifeq ($(filter $(ARCH),x86_64),)
-$(error ARCH=$(ARCH) is not supported yet (supported: x86_64))
+ifeq ($(filter $(ARCH),x86_64 aarch64),)
+$(error ARCH=$(ARCH) is not supported (supported: x86_64, aarch64))
 endif
 
 # ---- the kernel: AssemblyScript -> wasm -> wasm-opt -> wasm2c -> C ----
@@ -60,6 +63,8 @@ $(KBUILD)/include/wasm-rt.h: $(WASM_RT_HEADER)
 # ---- native code for $(ARCH) ----
 CLANG := clang
 LLD   := ld.lld
+# From Debian's llvm package (tools/deps.sh): clang does not pull it in.
+OBJCOPY := llvm-objcopy
 
 CFLAGS_COMMON := -std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration \
   -ffreestanding -nostdlib -fno-stack-protector -fno-pic -fno-pie -ffunction-sections -fdata-sections \
@@ -68,6 +73,9 @@ CFLAGS_COMMON := -std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declara
   -DWASM_RT_MAX_CALL_STACK_DEPTH=2000
 
 CFLAGS_x86_64 := --target=x86_64-elf -mno-red-zone -mcmodel=kernel
+# The image is linked in the top 2 GiB and reached PC-relative (small code
+# model: adrp), so it runs wherever the loader put it before the MMU is on.
+CFLAGS_aarch64 := --target=aarch64-elf -mcmodel=small
 CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_$(ARCH))
 
 ARCH_C := $(wildcard arch/$(ARCH)/*.c) $(wildcard arch/common/*.c) $(wildcard arch/wasm-rt/*.c) boot/limine_requests.c
@@ -94,6 +102,11 @@ $(BUILD)/kernel.elf: $(OBJS) arch/$(ARCH)/linker.ld
 	$(LLD) -T arch/$(ARCH)/linker.ld -nostdlib -z max-page-size=4096 --no-dynamic-linker --gc-sections -o $@ $(OBJS)
 
 # ---- images ----
+# AArch64: the ELF flattened into a Linux arm64 Image (its first bytes are
+# the Image header, see arch/aarch64/boot.S), for qemu -kernel and booti.
+$(BUILD)/Image: $(BUILD)/kernel.elf
+	$(OBJCOPY) -O binary $< $@
+
 TOOLS_TS := $(wildcard tools/*.ts)
 build/tools/%.mjs: tools/%.ts $(TOOLS_TS) node_modules/.installed
 	@mkdir -p $(@D)
@@ -103,7 +116,8 @@ build/tools/%.mjs: tools/%.ts $(TOOLS_TS) node_modules/.installed
 # since what is in LIMINE_DIR is not make's to track.
 GRUB_ISO   := $(BUILD)/cam-os.iso
 LIMINE_ISO := $(BUILD)/cam-os-limine.iso
-ISO := $(if $(filter limine,$(BOOTLOADER)),$(LIMINE_ISO),$(GRUB_ISO))
+# AArch64 has no GRUB image: its bootable image is always Limine's (UEFI).
+ISO := $(if $(or $(filter limine,$(BOOTLOADER)),$(filter aarch64,$(ARCH))),$(LIMINE_ISO),$(GRUB_ISO))
 
 $(GRUB_ISO): $(BUILD)/kernel.elf build/tools/image.mjs
 	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ --bootloader grub
@@ -113,6 +127,11 @@ $(LIMINE_ISO): $(BUILD)/kernel.elf build/tools/image.mjs FORCE
 
 FORCE:
 
+# What `make run` boots and what the integration tests boot, per arch.
+RUN_IMAGE := $(if $(and $(filter aarch64,$(ARCH)),$(filter bios,$(FIRMWARE))),$(BUILD)/Image,$(ISO))
+TEST_IMAGE_x86_64 := $(GRUB_ISO)
+TEST_IMAGE_aarch64 := $(BUILD)/Image
+
 # ---- tests ----
 INTEGRATION_TS := $(wildcard tests/integration/*.test.ts)
 INTEGRATION_MJS := $(patsubst tests/integration/%.ts,build/tests/%.mjs,$(INTEGRATION_TS))
@@ -121,7 +140,7 @@ build/tests/%.mjs: tests/integration/%.ts $(TOOLS_TS) node_modules/.installed
 	$(NODE_BIN)/esbuild $< --bundle --platform=node --format=esm --log-level=warning --outfile=$@
 
 # ---- the commands people type ----
-.PHONY: all deps kernel iso run debug test unit integration figures clean FORCE
+.PHONY: all deps kernel iso run-image test-image test-images run debug test unit integration figures clean FORCE
 
 all: iso
 
@@ -132,23 +151,34 @@ node_modules/.installed: package.json package-lock.json
 	@tools/deps.sh
 
 kernel: deps
-	@$(MAKE) --no-print-directory $(BUILD)/kernel.elf
+	@$(MAKE) --no-print-directory $(BUILD)/kernel.elf $(if $(filter aarch64,$(ARCH)),$(BUILD)/Image)
 
 iso: deps
 	@$(MAKE) --no-print-directory $(ISO)
 
-run: iso build/tools/run.mjs
-	node build/tools/run.mjs --arch $(ARCH) --image $(ISO) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)"
+run-image: deps
+	@$(MAKE) --no-print-directory $(RUN_IMAGE)
 
-debug: iso build/tools/run.mjs
-	node build/tools/run.mjs --arch $(ARCH) --image $(ISO) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)" --debug
+run: run-image build/tools/run.mjs
+	node build/tools/run.mjs --arch $(ARCH) --image $(RUN_IMAGE) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)"
+
+debug: run-image build/tools/run.mjs
+	node build/tools/run.mjs --arch $(ARCH) --image $(RUN_IMAGE) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)" --debug
 
 # Unit tests run on the host (as-pect); integration tests boot the images in
 # QEMU (node --test). tools/test.ts sums both into `N passed, N failed`.
 export CAMOS_INTEGRATION_TESTS := $(INTEGRATION_MJS)
 
+# The integration tests boot every architecture in one run.
+test-image:
+	@$(MAKE) --no-print-directory $(TEST_IMAGE_$(ARCH))
+
+test-images:
+	@$(MAKE) --no-print-directory ARCH=x86_64 test-image
+	@$(MAKE) --no-print-directory ARCH=aarch64 test-image
+
 test: deps
-	@$(MAKE) --no-print-directory $(GRUB_ISO) $(INTEGRATION_MJS) build/tools/test.mjs
+	@$(MAKE) --no-print-directory test-images $(INTEGRATION_MJS) build/tools/test.mjs
 	node build/tools/test.mjs unit integration
 
 unit: deps
@@ -156,7 +186,7 @@ unit: deps
 	node build/tools/test.mjs unit
 
 integration: deps
-	@$(MAKE) --no-print-directory $(GRUB_ISO) $(INTEGRATION_MJS) build/tools/test.mjs
+	@$(MAKE) --no-print-directory test-images $(INTEGRATION_MJS) build/tools/test.mjs
 	node build/tools/test.mjs integration
 
 figures: deps

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   wabt clang lld                                   # wasm2c, the compiler, the linker
+  llvm                                             # llvm-objcopy: the AArch64 Image (clang does not pull it in)
   qemu-system-x86 qemu-system-arm qemu-utils       # the machines
   xorriso mtools grub-pc-bin grub-efi-amd64-bin    # GRUB ISO (BIOS + UEFI)
   ovmf qemu-efi-aarch64                            # UEFI firmware for QEMU

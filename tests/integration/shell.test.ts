@@ -1,9 +1,10 @@
 // The kernel's serial shell, booted for real in QEMU.
 //
-// One table of boot targets ({arch, firmware, image}); every target runs the
-// read-only commands on one shared machine, and targets marked `lifecycle`
-// also boot a fresh machine each for panic, halt and reboot. A new arch or
-// firmware is one more row in TARGETS.
+// One table of boot targets ({arch, firmware, image, cpu}); every target runs
+// the read-only commands on one shared machine (a `smoke` target only the
+// banner and a few of them), and targets marked `lifecycle` also boot a fresh
+// machine each for panic, halt and reboot. A new arch, firmware or CPU is one
+// more row in TARGETS.
 //
 // The image comes from `make iso`. When it is missing the tests are skipped,
 // unless CAMOS_REQUIRE_IMAGE is set (as `make test` does): then they fail.
@@ -17,12 +18,22 @@ import type { Arch, Firmware } from "../../tools/qemu.ts";
 
 interface BootTarget {
   arch: Arch;
-  firmware: Firmware;
+  firmware: Firmware; // on AArch64 "bios" means no firmware: QEMU's -kernel loader
   image: string; // relative to the repository root
+  cpu?: string; // QEMU -cpu (default: QEMU's on x86_64, cortex-a72 on AArch64)
+  machine?: string; // QEMU -M (default: q35, virt,gic-version=3)
   protocol: RegExp; // what `bootinfo` names as the boot protocol
   promptTimeoutMs: number; // from QEMU start to the first prompt (TCG is slow)
   lifecycle: boolean; // also boot fresh machines for panic, halt and reboot
+  smoke?: boolean; // only the banner and a few commands (another CPU model)
+  entryLevel?: RegExp; // what the trampoline's first line must say about the entry
 }
+
+// The AArch64 image, booted the way qemu -kernel and U-Boot booti do.
+const AARCH64_IMAGE = "build/aarch64/Image";
+// virtualization=on gives the CPU EL2, so the Image is entered there and the
+// trampoline must drop to EL1 itself.
+const AARCH64_WITH_EL2 = "virt,gic-version=3,virtualization=on";
 
 const TARGETS: BootTarget[] = [
   {
@@ -40,6 +51,40 @@ const TARGETS: BootTarget[] = [
     protocol: /multiboot2/i,
     promptTimeoutMs: 60_000,
     lifecycle: false,
+  },
+  {
+    arch: "aarch64",
+    firmware: "bios",
+    image: AARCH64_IMAGE,
+    cpu: "cortex-a72",
+    protocol: /linux-arm64/i,
+    promptTimeoutMs: 30_000,
+    lifecycle: true,
+    entryLevel: /entered at EL1,/,
+  },
+  {
+    arch: "aarch64",
+    firmware: "bios",
+    image: AARCH64_IMAGE,
+    cpu: "cortex-a57",
+    machine: AARCH64_WITH_EL2,
+    protocol: /linux-arm64/i,
+    promptTimeoutMs: 30_000,
+    lifecycle: false,
+    smoke: true,
+    entryLevel: /entered at EL2 \(now EL1\)/,
+  },
+  {
+    arch: "aarch64",
+    firmware: "bios",
+    image: AARCH64_IMAGE,
+    cpu: "max",
+    machine: AARCH64_WITH_EL2,
+    protocol: /linux-arm64/i,
+    promptTimeoutMs: 30_000,
+    lifecycle: false,
+    smoke: true,
+    entryLevel: /entered at EL2 \(now EL1\)/,
   },
 ];
 
@@ -59,7 +104,13 @@ function skipReason(target: BootTarget): string | false {
 }
 
 function label(target: BootTarget): string {
+  if (target.arch === "aarch64") return `${target.arch}/${target.cpu ?? "cortex-a72"}${target.machine?.includes("virtualization=on") ? "-el2" : ""}`;
   return `${target.arch}/${target.firmware}`;
+}
+
+// A name for log files: the label without slashes.
+function slug(target: BootTarget): string {
+  return label(target).replaceAll("/", "-");
 }
 
 interface Booted {
@@ -77,6 +128,8 @@ async function bootToPrompt(target: BootTarget, name: string, noReboot: boolean)
     arch: target.arch,
     firmware: target.firmware,
     image,
+    cpu: target.cpu,
+    machine: target.machine,
     smp: SMP,
     mem: MEM,
     noReboot,
@@ -147,8 +200,10 @@ for (const target of TARGETS) {
     };
 
     before(async () => {
-      booted = await bootToPrompt(target, `shell-${target.arch}-${target.firmware}`, true);
+      booted = await bootToPrompt(target, `shell-${slug(target)}`, true);
     });
+    // A smoke target (another CPU model) runs only the checks marked true.
+    const full = !target.smoke;
     after(async () => {
       const kept = await booted?.vm.close({ keepLog: failed });
       if (kept) console.log(`serial log kept: ${kept}`);
@@ -162,7 +217,13 @@ for (const target of TARGETS) {
       assert.match(banner, /CPU/);
     });
 
-    check("help lists every command", async () => {
+    if (target.entryLevel) {
+      check("the trampoline reports the exception level it was entered at", async () => {
+        assert.match(booted!.vm.output, target.entryLevel!);
+      });
+    }
+
+    if (full) check("help lists every command", async () => {
       const out = await vm().command("help");
       for (const name of SHELL_COMMANDS) assert.match(out, new RegExp(`\\b${name}\\b`), `help does not list "${name}":\n${out}`);
     });
@@ -175,7 +236,7 @@ for (const target of TARGETS) {
       assert.equal(version[1], booted!.banner.match(SEMVER)![1], "version and banner disagree");
     });
 
-    check(`mem prints total, free and used; total fits -m ${MEM}`, async () => {
+    if (full) check(`mem prints total, free and used; total fits -m ${MEM}`, async () => {
       const out = await vm().command("mem");
       const total = sizeKiB(out, "total");
       const free = sizeKiB(out, "free");
@@ -200,24 +261,24 @@ for (const target of TARGETS) {
       assert.equal((await vm().command('echo "a  b"')).trimEnd(), "a  b");
     });
 
-    check("bootinfo names the protocol, a usable memory region and the modules", async () => {
+    if (full) check("bootinfo names the protocol, a usable memory region and the modules", async () => {
       const out = await vm().command("bootinfo");
       assert.match(out, target.protocol);
       assert.match(out, /usable/i);
       assert.match(out, /module/i);
     });
 
-    check("an unknown command says so and points to help", async () => {
+    if (full) check("an unknown command says so and points to help", async () => {
       const out = await vm().command("frobnicate");
       assert.ok(out.includes("unknown command: frobnicate (try help)"), `got: ${out}`);
     });
 
-    check(`a line of ${MAX_LINE_CHARS} characters is accepted`, async () => {
+    if (full) check(`a line of ${MAX_LINE_CHARS} characters is accepted`, async () => {
       const word = "y".repeat(MAX_LINE_CHARS - "echo ".length);
       assert.equal((await vm().command(`echo ${word}`)).trimEnd(), word);
     });
 
-    check(`a line longer than ${MAX_LINE_CHARS} characters is refused, and the shell goes on`, async () => {
+    if (full) check(`a line longer than ${MAX_LINE_CHARS} characters is refused, and the shell goes on`, async () => {
       const machine = vm();
       await machine.settle(200);
       machine.send(`echo ${"z".repeat(MAX_LINE_CHARS + 20)}\r`);
@@ -226,7 +287,7 @@ for (const target of TARGETS) {
       assert.match(await machine.command("version"), SEMVER);
     });
 
-    check("DEL erases the character before it", async () => {
+    if (full) check("DEL erases the character before it", async () => {
       const out = await vm().command("vex\x7frsion");
       assert.match(out, SEMVER, `"vex<DEL>rsion" did not run version: ${out}`);
     });
@@ -239,7 +300,7 @@ for (const target of TARGETS) {
   describe(`panic, halt and reboot on ${label(target)}`, { skip: skipReason(target) }, () => {
     const lifecycle = (what: string, body: (booted: Booted) => Promise<void>) =>
       it(what, { timeout: target.promptTimeoutMs * 2 + 30_000 }, async () => {
-        const booted = await bootToPrompt(target, `${what.split(" ")[0]}-${target.arch}-${target.firmware}`, false);
+        const booted = await bootToPrompt(target, `${what.split(" ")[0]}-${slug(target)}`, false);
         let failed = true;
         try {
           await body(booted);
@@ -272,7 +333,7 @@ for (const target of TARGETS) {
         if (!vm.running) throw err;
         const promptBack = vm.output.slice(vm.output.lastIndexOf("System halted")).includes(PROMPT);
         assert.fail(
-          `QEMU was still running 10 s after "System halted": the ACPI power-off did not happen` +
+          `QEMU was still running 10 s after "System halted": the power-off (ACPI, PSCI) did not happen` +
             (promptBack ? " (and the prompt came back)" : " (no prompt came back)"),
         );
       }
