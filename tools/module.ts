@@ -1,0 +1,238 @@
+// Signed modules, the Node side: the trailer, signing, verifying, and the
+// signing key. kernel/module.ts is the other side; the two agree byte for
+// byte (tests/unit/module_fixtures.ts is made here and checked there).
+//
+// A signed module is one file, loaded by the boot loader as one module:
+//
+//   0                 elf              elf + manifest         size − 120     size
+//   ┌─────────────────┬─────────────────┬────────────────────┬──────────────┐
+//   │ ELF executable  │ binary manifest │ trailer header     │ signature    │
+//   │ (none in a boot │ (CAMM, or CAMB  │ 56 bytes           │ 64 bytes     │
+//   │  manifest)      │  for the boot   │                    │              │
+//   │                 │  manifest)      │                    │              │
+//   └─────────────────┴─────────────────┴────────────────────┴──────────────┘
+//   └──────────────────── hashed: SHA-512 ───────────────────┘
+//
+// The trailer, the last 120 bytes, little-endian:
+//
+//    0                  8         10     11     12          16           20     24
+//   ┌──────────────────┬─────────┬──────┬──────┬───────────┬────────────┬──────┐
+//   │ "CAMSIG01"       │ version │ kind │ arch │ elf bytes │ manifest   │ 0    │
+//   │                  │ u16 = 1 │ u8   │ u8   │ u32       │ bytes u32  │ u32  │
+//   ├──────────────────┴─────────┴──────┴──────┴───────────┴────────────┴──────┤
+//   │ signer's Ed25519 public key, 32 bytes (which key: the kernel compares)   │ 24
+//   ├──────────────────────────────────────────────────────────────────────────┤
+//   │ Ed25519 signature, 64 bytes                                              │ 56
+//   └──────────────────────────────────────────────────────────────────────────┘ 120
+//
+//   kind: 1 service module (ELF + CAMM manifest), 2 boot manifest (CAMB, no ELF)
+//   arch: 1 x86_64, 2 aarch64 (boot/handoff.ts ARCH_*)
+//   elf bytes + manifest bytes + 120 = the module's size, exactly.
+//
+// What is signed: the 80-byte statement
+//
+//   ┌──────────────────────────────┬─────────────────────────────────────────┐
+//   │ "CAM-OS module v1" (16 bytes)│ SHA-512 of module bytes [0, size − 64)  │
+//   └──────────────────────────────┴─────────────────────────────────────────┘
+//
+// i.e. everything before the signature (ELF, manifest, trailer header with
+// the key), through SHA-512. The kernel hashes a module of megabytes where
+// it lies, in 4 KiB chunks, and hands ed25519_verify 80 bytes: nothing of
+// the module is copied into the kernel heap. The context string keeps a
+// signature over a module from meaning anything else.
+
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { ARCH_CODE, Arch } from "./manifest";
+
+export const TRAILER_MAGIC = "CAMSIG01";
+export const TRAILER_VERSION = 1;
+export const TRAILER_BYTES = 120;
+export const TRAILER_HEADER_BYTES = 56;
+export const SIGNATURE_BYTES = 64;
+export const PUBLIC_KEY_BYTES = 32;
+export const SIGNING_CONTEXT = "CAM-OS module v1";
+export const MAX_MODULE_BYTES = 16 * 1024 * 1024;
+
+export const KIND_SERVICE = 1;
+export const KIND_BOOT_MANIFEST = 2;
+
+export const DEV_KEY_PATH = "keys/dev-ed25519.pem";
+export const KEY_ENV = "CAMOS_SIGNING_KEY";
+
+export class SignError extends Error {}
+
+// ---------------------------------------------------------------------------
+// Keys. A PKCS#8 PEM private key; the public half is derived from it.
+
+// The raw 32-byte public key of an Ed25519 key.
+export function rawPublicKey(key: KeyObject): Buffer {
+  const der = createPublicKey(key).export({ format: "der", type: "spki" });
+  return der.subarray(der.length - PUBLIC_KEY_BYTES); // SPKI: 12-byte prefix, then the key
+}
+
+// A private key from a 32-byte seed (the tests' fixed keys).
+export function keyFromSeed(seed: Buffer): KeyObject {
+  if (seed.length !== 32) throw new SignError("an Ed25519 seed is 32 bytes");
+  const pkcs8Prefix = Buffer.from("302e020100300506032b657004220420", "hex");
+  return createPrivateKey({ key: Buffer.concat([pkcs8Prefix, seed]), format: "der", type: "pkcs8" });
+}
+
+export function readPrivateKey(path: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(path));
+  } catch (error) {
+    throw new SignError(`${path}: not a PEM private key (${(error as Error).message})`);
+  }
+  if (key.asymmetricKeyType !== "ed25519") {
+    throw new SignError(`${path}: a ${key.asymmetricKeyType} key; modules are signed with Ed25519 (openssl genpkey -algorithm ed25519)`);
+  }
+  return key;
+}
+
+// Which key signs, and where it came from: an explicit path, else
+// CAMOS_SIGNING_KEY, else the development key, made on first use.
+export function signingKey(explicit?: string, env: NodeJS.ProcessEnv = process.env): { key: KeyObject; path: string; created: boolean } {
+  const chosen = explicit ?? env[KEY_ENV];
+  if (chosen) {
+    if (!existsSync(chosen)) throw new SignError(`signing key ${chosen} does not exist (${explicit ? "--key" : KEY_ENV})`);
+    return { key: readPrivateKey(chosen), path: chosen, created: false };
+  }
+  if (existsSync(DEV_KEY_PATH)) return { key: readPrivateKey(DEV_KEY_PATH), path: DEV_KEY_PATH, created: false };
+  createDevKey(DEV_KEY_PATH);
+  return { key: readPrivateKey(DEV_KEY_PATH), path: DEV_KEY_PATH, created: true };
+}
+
+// A new Ed25519 key at `path`, readable by its owner only.
+export function createDevKey(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const pem = privateKey.export({ format: "pem", type: "pkcs8" });
+  writeFileSync(path, pem, { mode: 0o600, flag: "wx" });
+  chmodSync(path, 0o600); // whatever the umask did
+}
+
+// A warning when a key file can be read by others, else "".
+export function keyPermissionWarning(path: string): string {
+  const mode = statSync(path).mode & 0o777;
+  return (mode & 0o077) !== 0 ? `${path} is readable by others (mode ${mode.toString(8)}); chmod 600 it` : "";
+}
+
+export function keyId(publicKey: Buffer): string {
+  return publicKey.subarray(0, 8).toString("hex");
+}
+
+// ---------------------------------------------------------------------------
+// Signing and verifying.
+
+export interface ModuleParts {
+  kind: number;          // KIND_*
+  arch: Arch;
+  elf: Buffer;           // empty for a boot manifest
+  manifest: Buffer;
+}
+
+export function signedStatement(hashed: Buffer): Buffer {
+  const digest = createHash("sha512").update(hashed).digest();
+  return Buffer.concat([Buffer.from(SIGNING_CONTEXT, "latin1"), digest]);
+}
+
+export function trailerHeader(parts: ModuleParts, publicKey: Buffer): Buffer {
+  const header = Buffer.alloc(TRAILER_HEADER_BYTES);
+  header.write(TRAILER_MAGIC, 0, "latin1");
+  header.writeUInt16LE(TRAILER_VERSION, 8);
+  header.writeUInt8(parts.kind, 10);
+  header.writeUInt8(ARCH_CODE[parts.arch], 11);
+  header.writeUInt32LE(parts.elf.length, 12);
+  header.writeUInt32LE(parts.manifest.length, 16);
+  publicKey.copy(header, 24);
+  return header;
+}
+
+// The signed module: ELF | manifest | trailer. Deterministic: Ed25519
+// signatures are, and nothing else varies.
+export function signModule(parts: ModuleParts, key: KeyObject): Buffer {
+  if (parts.kind === KIND_BOOT_MANIFEST && parts.elf.length > 0) throw new SignError("a boot manifest module has no ELF part");
+  if (parts.kind === KIND_SERVICE && parts.elf.length === 0) throw new SignError("a service module needs its ELF");
+  const hashed = Buffer.concat([parts.elf, parts.manifest, trailerHeader(parts, rawPublicKey(key))]);
+  const size = hashed.length + SIGNATURE_BYTES;
+  if (size > MAX_MODULE_BYTES) throw new SignError(`the module would be ${size} bytes, more than the ${MAX_MODULE_BYTES} the kernel takes`);
+  return Buffer.concat([hashed, sign(null, signedStatement(hashed), key)]);
+}
+
+export interface ModuleTrailer {
+  version: number;
+  kind: number;
+  arch: number;
+  elfBytes: number;
+  manifestBytes: number;
+  publicKey: Buffer;
+  signature: Buffer;
+}
+
+// The trailer of `module`; throws when it is not one.
+export function readTrailer(module: Buffer): ModuleTrailer {
+  if (module.length < TRAILER_BYTES) throw new SignError(`${module.length} bytes: too small for a signed module`);
+  const t = module.subarray(module.length - TRAILER_BYTES);
+  if (t.toString("latin1", 0, 8) !== TRAILER_MAGIC) throw new SignError(`no ${TRAILER_MAGIC} trailer: not a signed module`);
+  const trailer = {
+    version: t.readUInt16LE(8), kind: t.readUInt8(10), arch: t.readUInt8(11),
+    elfBytes: t.readUInt32LE(12), manifestBytes: t.readUInt32LE(16),
+    publicKey: Buffer.from(t.subarray(24, 56)), signature: Buffer.from(t.subarray(56, 120)),
+  };
+  if (trailer.version !== TRAILER_VERSION) throw new SignError(`trailer version ${trailer.version}, expected ${TRAILER_VERSION}`);
+  if (trailer.elfBytes + trailer.manifestBytes + TRAILER_BYTES !== module.length) {
+    throw new SignError(`trailer sizes (ELF ${trailer.elfBytes} + manifest ${trailer.manifestBytes} + ${TRAILER_BYTES}) are not the module's ${module.length} bytes`);
+  }
+  return trailer;
+}
+
+// Checks a module's signature against `publicKey` (raw 32 bytes); returns
+// its trailer and parts, throws with the reason otherwise.
+export function verifyModule(module: Buffer, publicKey: Buffer): { trailer: ModuleTrailer; elf: Buffer; manifest: Buffer } {
+  const trailer = readTrailer(module);
+  if (!trailer.publicKey.equals(publicKey)) throw new SignError(`signed by another key (${keyId(trailer.publicKey)}, trusted ${keyId(publicKey)})`);
+  const spki = Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), publicKey]);
+  const key = createPublicKey({ key: spki, format: "der", type: "spki" });
+  const hashed = module.subarray(0, module.length - SIGNATURE_BYTES);
+  if (!verify(null, signedStatement(hashed), key, trailer.signature)) throw new SignError("bad signature");
+  return {
+    trailer,
+    elf: module.subarray(0, trailer.elfBytes),
+    manifest: module.subarray(trailer.elfBytes, trailer.elfBytes + trailer.manifestBytes),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The kernel's copy of the public key: AssemblyScript source, imported by
+// the kernel file that calls verifyModule (`../build/kernel/trusted_key`).
+
+export function trustedKeySource(publicKey: Buffer, keyPath: string): string {
+  const bytes = [...publicKey].map((b) => "0x" + b.toString(16).padStart(2, "0"));
+  const rows: string[] = [];
+  for (let i = 0; i < bytes.length; i += 8) rows.push("  " + bytes.slice(i, i + 8).join(", ") + ",");
+  return `// Generated by tools/sign.ts from ${keyPath}: do not edit, do not commit.
+// The one Ed25519 public key whose signatures the kernel accepts on boot
+// modules (kernel/module.ts verifyModule); the key that signed this image.
+
+// The 32-byte raw public key, in static data: a pointer for ed25519_verify.
+export const TRUSTED_KEY: usize = memory.data<u8>([
+${rows.join("\n")}
+]);
+
+// Its first 8 bytes in hex, for the boot log.
+export const TRUSTED_KEY_ID: string = "${keyId(publicKey)}";
+`;
+}
+
+// Writes `text` to `path` only when it differs, so make sees a change only
+// when there is one.
+export function writeIfChanged(path: string, text: string | Buffer): boolean {
+  const bytes = typeof text === "string" ? Buffer.from(text) : text;
+  if (existsSync(path) && readFileSync(path).equals(bytes)) return false;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, bytes);
+  return true;
+}
