@@ -1,7 +1,16 @@
 // Builds bootable images of the kernel.
 //
 //   node build/tools/image.mjs iso --arch x86_64 --kernel build/x86_64/kernel.elf \
-//       --out build/x86_64/cam-os.iso [--bootloader grub|limine] [--limine-dir DIR]
+//       --out build/x86_64/cam-os.iso [--bootloader grub|limine] [--limine-dir DIR] \
+//       [--modules build/x86_64/modules [--profile release|test] [--boot services/boot.json]
+//        [--boot-manifest build/x86_64/modules/boot-manifest.mod]]
+//
+// With --modules, the image carries the signed boot modules: the boot
+// manifest (as boot-manifest.mod) and the module of each service that
+// services/boot.json lists for the profile (a release image leaves out the
+// test_only services), each under /boot/modules/ with its file name as the
+// loader's command line for it, which is how the kernel finds them. The
+// signed boot manifest must list the same modules.
 //
 // GRUB (Multiboot2): grub-mkrescue from Debian's grub-pc-bin and
 // grub-efi-amd64-bin makes one hybrid ISO that boots on BIOS and UEFI.
@@ -9,8 +18,10 @@
 // a Limine binary release that the user points LIMINE_DIR at.
 
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { ARCH_CODE, Arch, BOOT_MANIFEST_FILE, ManifestError, Profile, decodeBootManifest, missingModules, readImage } from "./manifest";
+import { KIND_BOOT_MANIFEST, SignError, readTrailer } from "./module";
 
 export const LIMINE_HELP =
   "Limine's binaries are not packaged in Debian or npm. Download a Limine binary release\n" +
@@ -24,6 +35,18 @@ interface ImageOptions {
   out: string;
   bootloader: "grub" | "limine";
   limineDir?: string;
+  modulesDir?: string;
+  bootManifest?: string;     // the signed boot manifest module
+  profile: Profile;
+  bootJson: string;
+}
+
+// A file to put in /boot/modules/: where it is now, and its name there
+// (also its command line, which the kernel matches against the boot
+// manifest).
+interface Module {
+  source: string;
+  name: string;
 }
 
 class ImageError extends Error {}
@@ -37,6 +60,11 @@ function run(command: string, args: string[]): void {
 function freshDirectory(path: string): void {
   rmSync(path, { recursive: true, force: true });
   mkdirSync(path, { recursive: true });
+}
+
+function grubConfig(modules: Module[]): string {
+  const lines = modules.map((m) => `  module2 /boot/modules/${m.name} ${m.name}\n`).join("");
+  return GRUB_CONFIG.replace("  boot\n", `${lines}  boot\n`);
 }
 
 const GRUB_CONFIG = `# CAM-OS: boot at once, GRUB's own output on the serial line too.
@@ -53,12 +81,13 @@ menuentry "CAM-OS" {
 }
 `;
 
-function grubIso(options: ImageOptions): void {
+function grubIso(options: ImageOptions, modules: Module[]): void {
   if (options.arch !== "x86_64") throw new ImageError(`GRUB images are x86_64 only; ${options.arch} needs Limine.\n${LIMINE_HELP}`);
   const root = `${options.out}.root`;
   freshDirectory(join(root, "boot", "grub"));
   copyFileSync(options.kernel, join(root, "boot", "kernel.elf"));
-  writeFileSync(join(root, "boot", "grub", "grub.cfg"), GRUB_CONFIG);
+  copyModules(root, modules);
+  writeFileSync(join(root, "boot", "grub", "grub.cfg"), grubConfig(modules));
   // xz and no fonts, locales or themes: 7 MiB instead of 20, same boot.
   run("grub-mkrescue", ["-o", options.out, "--compress=xz", "--fonts=", "--locales=", "--themes=", root, "--", "-volid", "CAMOS"]);
 }
@@ -72,13 +101,17 @@ serial: yes
     path: boot():/boot/kernel.elf
 `;
 
+function limineConfig(modules: Module[]): string {
+  return LIMINE_CONFIG + modules.map((m) => `    module_path: boot():/boot/modules/${m.name}\n    module_cmdline: ${m.name}\n`).join("");
+}
+
 function limineFiles(arch: string): string[] {
   return arch === "x86_64"
     ? ["limine-bios.sys", "limine-bios-cd.bin", "limine-uefi-cd.bin", "BOOTX64.EFI"]
     : ["limine-uefi-cd.bin", "BOOTAA64.EFI"];
 }
 
-function limineIso(options: ImageOptions): void {
+function limineIso(options: ImageOptions, modules: Module[]): void {
   const dir = options.limineDir;
   if (!dir) throw new ImageError(`a Limine image was asked for, but LIMINE_DIR is not set.\n${LIMINE_HELP}`);
   const missing = limineFiles(options.arch).filter((file) => !existsSync(join(dir, file)));
@@ -88,7 +121,8 @@ function limineIso(options: ImageOptions): void {
   freshDirectory(join(root, "boot", "limine"));
   mkdirSync(join(root, "EFI", "BOOT"), { recursive: true });
   copyFileSync(options.kernel, join(root, "boot", "kernel.elf"));
-  writeFileSync(join(root, "boot", "limine", "limine.conf"), LIMINE_CONFIG);
+  copyModules(root, modules);
+  writeFileSync(join(root, "boot", "limine", "limine.conf"), limineConfig(modules));
   for (const file of limineFiles(options.arch)) {
     const target = file.endsWith(".EFI") ? join(root, "EFI", "BOOT", file) : join(root, "boot", "limine", file);
     copyFileSync(join(dir, file), target);
@@ -107,6 +141,41 @@ function limineIso(options: ImageOptions): void {
   if (options.arch === "x86_64" && existsSync(installer)) run(installer, ["bios-install", options.out]);
 }
 
+function copyModules(root: string, modules: Module[]): void {
+  if (modules.length === 0) return;
+  mkdirSync(join(root, "boot", "modules"), { recursive: true });
+  for (const m of modules) copyFileSync(m.source, join(root, "boot", "modules", m.name));
+}
+
+// The boot manifest module first, then each service's module in boot.json
+// order (init first). Checks that they are all there and that the signed
+// boot manifest lists exactly these modules, for this architecture.
+function imageModules(options: ImageOptions): Module[] {
+  if (!options.modulesDir) return [];
+  const dir = options.modulesDir;
+  if (!ARCH_CODE[options.arch as Arch]) throw new ImageError(`unknown architecture '${options.arch}'`);
+  const { boot } = readImage(options.bootJson, options.arch as Arch, options.profile);
+  const bootManifest = options.bootManifest ?? join(dir, BOOT_MANIFEST_FILE);
+  const missing = missingModules(boot, dir);
+  if (!existsSync(bootManifest)) missing.unshift(`the signed boot manifest ${bootManifest} is missing`);
+  if (missing.length > 0) throw new ImageError(`${missing.join("\n")}\n(make services builds and signs them)`);
+
+  const bytes = readFileSync(bootManifest);
+  const trailer = readTrailer(bytes);
+  if (trailer.kind !== KIND_BOOT_MANIFEST) throw new ImageError(`${bootManifest} is not a boot manifest module`);
+  if (trailer.arch !== ARCH_CODE[options.arch as Arch]) throw new ImageError(`${bootManifest} was signed for another architecture than ${options.arch}`);
+  const signed = decodeBootManifest(bytes.subarray(trailer.elfBytes, trailer.elfBytes + trailer.manifestBytes));
+  const listed = signed.services.map((s) => s.module).join(", ");
+  const wanted = boot.services.map((s) => s.module).join(", ");
+  if (listed !== wanted) {
+    throw new ImageError(`${bootManifest} lists ${listed}, but the ${options.profile} profile of ${options.bootJson} has ${wanted}: sign it again`);
+  }
+  return [
+    { source: bootManifest, name: BOOT_MANIFEST_FILE },
+    ...boot.services.map((s) => ({ source: join(dir, s.module), name: basename(s.module) })),
+  ];
+}
+
 function parseArguments(argv: string[]): ImageOptions {
   const [verb, ...rest] = argv;
   if (verb !== "iso") throw new ImageError(`unknown verb '${verb ?? ""}' (expected: iso)`);
@@ -122,19 +191,28 @@ function parseArguments(argv: string[]): ImageOptions {
   const limineDir = value("--limine-dir") || undefined;
   const asked = value("--bootloader") || (limineDir ? "limine" : "grub");
   if (asked !== "grub" && asked !== "limine") throw new ImageError(`unknown bootloader '${asked}' (grub or limine)`);
-  return { arch, kernel, out, bootloader: asked, limineDir };
+  const profile = value("--profile") ?? "release";
+  if (profile !== "release" && profile !== "test") throw new ImageError(`unknown profile '${profile}' (release or test)`);
+  return {
+    arch, kernel, out, bootloader: asked, limineDir, profile,
+    modulesDir: value("--modules") || undefined,
+    bootManifest: value("--boot-manifest") || undefined,
+    bootJson: value("--boot") ?? "services/boot.json",
+  };
 }
 
 function main(): void {
   try {
     const options = parseArguments(process.argv.slice(2));
+    const modules = imageModules(options);
     mkdirSync(dirname(options.out), { recursive: true });
-    if (options.bootloader === "limine") limineIso(options);
-    else grubIso(options);
-    console.log(`image: ${options.out} (${options.bootloader}, ${statSync(options.out).size} bytes)`);
+    if (options.bootloader === "limine") limineIso(options, modules);
+    else grubIso(options, modules);
+    const carried = modules.length > 0 ? `, modules ${modules.map((m) => m.name).join(" ")}` : "";
+    console.log(`image: ${options.out} (${options.bootloader}, ${statSync(options.out).size} bytes${carried})`);
   } catch (error) {
-    if (!(error instanceof ImageError)) throw error;
-    console.error(`image: ${error.message}`);
+    if (!(error instanceof ImageError || error instanceof ManifestError || error instanceof SignError)) throw error;
+    console.error(`image: ${error.message.split("\n").join("\nimage: ")}`);
     process.exit(1);
   }
 }
