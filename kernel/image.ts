@@ -38,6 +38,8 @@ export class ServiceManifest {
 // A module whose signature, manifest and ELF all checked out.
 export class VerifiedModule {
   index: u32 = 0;            // which boot module
+  file: string = "";         // its file name (the loader's command line for it)
+  service: u32 = 0;          // its entry in BootManifest.services
   elfVirt: u64 = 0;          // kernel-virtual address of the ELF bytes
   elfBytes: u64 = 0;
   entry: u64 = 0;
@@ -51,7 +53,8 @@ export class BootService {
   name: string = "";
   module: string = "";       // module file name (its Multiboot2/Limine command line)
   depends: string[] = [];
-  grants: CapGrant[] = [];   // upper bound for the service manifest's caps
+  grants: CapGrant[] = [];   // upper bound for the service manifest's caps (slot 0)
+  memoryPages: u32 = 0;      // upper bound for the service manifest's memoryPages
   restartLimit: u32 = 0;     // restarts before init gives up
   restartBackoffMs: u32 = 0; // first back-off; doubles on each restart
 }
@@ -63,6 +66,7 @@ export class BootObject {
 }
 
 export class BootManifest {
-  services: BootService[] = [];
+  services: BootService[] = [];  // boot.json order with init first; dependencies have no cycle
   objects: BootObject[] = [];
+  init: u32 = 0;                 // index of init in services (the signer puts it first)
 }
