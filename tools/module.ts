@@ -236,3 +236,68 @@ export function writeIfChanged(path: string, text: string | Buffer): boolean {
   writeFileSync(path, bytes);
   return true;
 }
+
+// ---------------------------------------------------------------------------
+// The ELF checks of kernel/module.ts elfCheck, with the same messages, so
+// the signer refuses at build time what the kernel would refuse at boot.
+
+export const USER_IMAGE_BASE = 0x400000n;
+export const USER_IMAGE_END = 0x100000000n;
+const PAGE = 0x1000n;
+const MACHINE: Record<string, number> = { x86_64: 62, aarch64: 183 };
+const MACHINE_NAME: Record<number, string> = { 62: "x86_64", 183: "aarch64" };
+
+// The first reason the kernel would refuse `elf` on `arch`, or "".
+export function elfProblem(elf: Buffer, arch: Arch): string {
+  if (elf.length < 64) return `ELF: ${elf.length} bytes, shorter than an ELF header`;
+  if (elf.readUInt32LE(0) !== 0x464c457f) return "not an ELF file";
+  if (elf[4] !== 2 || elf[5] !== 1 || elf[6] !== 1) return "ELF is not 64-bit little-endian version 1";
+  const type = elf.readUInt16LE(16);
+  if (type !== 2) return `ELF type ${type} is not a static executable (ET_EXEC)`;
+  const machine = elf.readUInt16LE(18);
+  if (machine !== MACHINE[arch]) return `ELF for ${MACHINE_NAME[machine] ?? `machine ${machine}`}, this machine is ${arch}`;
+  if (elf.readUInt32LE(20) !== 1) return "ELF version is not 1";
+  if (elf.readUInt16LE(52) !== 64 || elf.readUInt16LE(54) !== 56) return "ELF header or program header size is not ELF64's";
+  const entry = elf.readBigUInt64LE(24);
+  const phoff = elf.readBigUInt64LE(32);
+  const phnum = elf.readUInt16LE(56);
+  const size = BigInt(elf.length);
+  if (phnum === 0) return "ELF has no program headers";
+  if (phnum > 32) return `ELF has ${phnum} program headers, at most 32`;
+  if (phoff > size || BigInt(phnum * 56) > size - phoff) return "ELF program headers lie outside the file";
+
+  const segments: { index: number; virt: bigint; end: bigint; memsz: bigint; x: boolean }[] = [];
+  let imageBytes = 0n;
+  for (let i = 0; i < phnum; i++) {
+    const at = Number(phoff) + 56 * i;
+    const ptype = elf.readUInt32LE(at);
+    if (ptype === 2 || ptype === 3) return `ELF is dynamically linked (program header ${i}); services are static`;
+    if (ptype !== 1) continue;
+    const flags = elf.readUInt32LE(at + 4);
+    const offset = elf.readBigUInt64LE(at + 8);
+    const virt = elf.readBigUInt64LE(at + 16);
+    const filesz = elf.readBigUInt64LE(at + 32);
+    const memsz = elf.readBigUInt64LE(at + 40);
+    const where = `segment ${i}`;
+    if (segments.length >= 16) return "more than 16 loadable segments";
+    if ((flags & 2) !== 0 && (flags & 1) !== 0) return `${where} is writable and executable`;
+    if (memsz === 0n) return `${where} is empty`;
+    if ((virt | offset) % PAGE !== 0n) return `${where} is not page-aligned (address 0x${virt.toString(16)}, offset 0x${offset.toString(16)})`;
+    if (filesz > memsz) return `${where} has more file bytes than memory bytes`;
+    if (offset > size || filesz > size - offset) return `${where} runs past the end of the ELF`;
+    if (virt < USER_IMAGE_BASE || virt >= USER_IMAGE_END || memsz > USER_IMAGE_END - virt) {
+      return `${where} (0x${virt.toString(16)}, ${memsz} bytes) lies outside the user image range 0x400000..0xffffffff`;
+    }
+    const end = (virt + memsz + PAGE - 1n) / PAGE * PAGE;
+    imageBytes += end - virt;
+    if (imageBytes > 256n << 20n) return "the segments need more than 256 MiB";
+    const other = segments.find((s) => virt < s.end && s.virt < end);
+    if (other) return `segments ${other.index} and ${i} overlap`;
+    segments.push({ index: i, virt, end, memsz, x: (flags & 1) !== 0 });
+  }
+  if (segments.length === 0) return "ELF has no loadable segment";
+  const home = segments.find((s) => entry >= s.virt && entry - s.virt < s.memsz);
+  if (!home) return `entry point 0x${entry.toString(16)} outside the image`;
+  if (!home.x) return `entry point 0x${entry.toString(16)} is in segment ${home.index}, which is not executable`;
+  return "";
+}

@@ -22,12 +22,12 @@ import {
   capText, rightsText, hex,
 } from "./manifest";
 import {
-  KEY_ENV, KIND_BOOT_MANIFEST, KIND_SERVICE, SignError, keyId, keyPermissionWarning, rawPublicKey,
+  KEY_ENV, KIND_BOOT_MANIFEST, KIND_SERVICE, SignError, elfProblem, keyId, keyPermissionWarning, rawPublicKey,
   readTrailer, signModule, signingKey, trustedKeySource, verifyModule, writeIfChanged,
 } from "./module";
 
 const USAGE = `usage: sign.mjs <command> [options]
-  sign-module --elf <elf> --manifest <manifest.json> --arch <arch> --out <file.mod> [--no-grant-check]
+  sign-module --elf <elf> --manifest <manifest.json> --arch <arch> --out <file.mod> [--unchecked]
   sign-boot-manifest --arch <arch> --out <file.mod> [--profile release|test]
   public-key [--ts <trusted_key.ts>]    print the public key; --ts writes it as kernel source
   show --module <file.mod>              verify with the signing key and print what is inside
@@ -44,7 +44,7 @@ interface Options {
 }
 
 const VALUE_OPTIONS = ["--elf", "--manifest", "--arch", "--out", "--boot", "--key", "--profile", "--ts", "--module"];
-const FLAG_OPTIONS = ["--no-grant-check"];
+const FLAG_OPTIONS = ["--unchecked"];
 
 function parseArguments(argv: string[]): Options {
   const [command, ...rest] = argv;
@@ -99,16 +99,20 @@ function signServiceModule(options: Options): void {
   const bootPath = options.values.get("--boot") ?? "services/boot.json";
   if (!existsSync(elfPath)) throw new SignError(`ELF ${elfPath} does not exist`);
   const manifest = readServiceManifest(manifestPath, arch);
-  // The kernel refuses a manifest beyond its grant; refuse it here first.
-  // --no-grant-check makes such modules on purpose (tests of that refusal).
-  if (!options.flags.has("--no-grant-check")) {
+  const elf = readFileSync(elfPath);
+  // The kernel refuses a bad ELF or a manifest beyond its grant; refuse
+  // them here first. --unchecked makes such modules on purpose (tests of
+  // the kernel's refusals).
+  if (!options.flags.has("--unchecked")) {
+    const problem = elfProblem(elf, arch);
+    if (problem) throw new SignError(`${elfPath}: ${problem}`);
     const boot = parseBootManifest(readFileSync(bootPath, "utf8"), bootPath, arch, "test");
     const service = boot.services.find((s) => s.name === manifest.name);
     if (service === undefined) throw new ManifestError([`${manifestPath}: service '${manifest.name}' is not in ${bootPath}`]);
     const problems = checkGrant(manifest, service);
     if (problems.length > 0) throw new ManifestError(problems.map((p) => `${manifestPath}: ${p} (${bootPath} grants ${service.name})`));
   }
-  const module = signModule({ kind: KIND_SERVICE, arch, elf: readFileSync(elfPath), manifest: encodeServiceManifest(manifest) }, key(options).key);
+  const module = signModule({ kind: KIND_SERVICE, arch, elf, manifest: encodeServiceManifest(manifest) }, key(options).key);
   writeOutput(out, module);
   console.log(`sign: ${out} (${manifest.name} ${manifest.version}, ${arch}, ${module.length} bytes)`);
 }

@@ -11,9 +11,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { repoRoot } from "../../tools/harness";
 import {
-  KIND_BOOT_MANIFEST, KIND_SERVICE, MAX_MODULE_BYTES, SIGNING_CONTEXT, SignError, TRAILER_BYTES, keyFromSeed,
+  KIND_BOOT_MANIFEST, KIND_SERVICE, MAX_MODULE_BYTES, SIGNING_CONTEXT, SignError, TRAILER_BYTES, elfProblem, keyFromSeed,
   rawPublicKey, readTrailer, signModule, signingKey, trustedKeySource, verifyModule, writeIfChanged,
 } from "../../tools/module";
+import { tinyElf } from "./elf";
 
 const root = repoRoot();
 const keyA = keyFromSeed(createHash("sha256").update("sign.test A").digest());
@@ -67,6 +68,38 @@ describe("signed modules", () => {
     assert.throws(() => signModule({ ...parts, kind: KIND_BOOT_MANIFEST }, keyA), /no ELF part/);
     assert.throws(() => signModule({ ...parts, elf: Buffer.alloc(0) }, keyA), /needs its ELF/);
     assert.throws(() => signModule({ ...parts, elf: Buffer.alloc(MAX_MODULE_BYTES) }, keyA), /more than the 16777216/);
+  });
+});
+
+describe("the signer's ELF checks (the kernel's, at build time)", () => {
+  const seg = (vaddr: bigint, memsz: bigint, flags: number, filesz = 0n, offset = 0n) => ({ vaddr, memsz, flags, filesz, offset });
+
+  it("accept the tiny executables, and the real services when they are built", () => {
+    assert.equal(elfProblem(tinyElf("x86_64"), "x86_64"), "");
+    assert.equal(elfProblem(tinyElf("aarch64"), "aarch64"), "");
+    for (const arch of ["x86_64", "aarch64"] as const) {
+      for (const name of ["init", "console", "hostile"]) {
+        const path = join(root, "build", arch, "services", `${name}.elf`);
+        if (existsSync(path)) assert.equal(elfProblem(readFileSync(path), arch), "", path);
+      }
+    }
+  });
+
+  it("refuse what the kernel refuses, in its words", () => {
+    const cases: [Buffer, string][] = [
+      [Buffer.alloc(10), "ELF: 10 bytes, shorter than an ELF header"],
+      [Buffer.alloc(64), "not an ELF file"],
+      [tinyElf("aarch64"), "ELF for aarch64, this machine is x86_64"],
+      [tinyElf("x86_64", [seg(0x400000n, 0x1000n, 7, -1n)]), "segment 0 is writable and executable"],
+      [tinyElf("x86_64", [seg(0x400000n, 0x2000n, 5, -1n), seg(0x401000n, 0x1000n, 6)]), "segments 0 and 1 overlap"],
+      [tinyElf("x86_64", [seg(0x400010n, 0x1000n, 5, -1n)]), "segment 0 is not page-aligned (address 0x400010, offset 0x0)"],
+      [tinyElf("x86_64", [seg(0x3ff000n, 0x1000n, 5, -1n)]), "segment 0 (0x3ff000, 4096 bytes) lies outside the user image range 0x400000..0xffffffff"],
+      [tinyElf("x86_64", [seg(0x400000n, 0x20000n, 5, 0x10000n)]), "segment 0 runs past the end of the ELF"],
+      [tinyElf("x86_64", [seg(0x400000n, 0x10n, 5, 0x20n)]), "segment 0 has more file bytes than memory bytes"],
+      [tinyElf("x86_64", undefined, 0x500000n), "entry point 0x500000 outside the image"],
+      [tinyElf("x86_64", undefined, 0x401000n), "entry point 0x401000 is in segment 1, which is not executable"],
+    ];
+    for (const [elf, message] of cases) assert.equal(elfProblem(elf, "x86_64"), message);
   });
 });
 
@@ -128,7 +161,8 @@ describe("sign.mjs, the command line", () => {
       "--platform=node", "--format=esm", "--log-level=warning", `--outfile=${sign}`], { encoding: "utf8" });
     assert.equal(built.status, 0, built.stderr);
     cpSync(join(root, "services"), join(work, "services"), { recursive: true });
-    writeFileSync(join(work, "console.elf"), elf);
+    writeFileSync(join(work, "console.elf"), tinyElf("x86_64"));
+    writeFileSync(join(work, "wx.elf"), tinyElf("x86_64", [{ vaddr: 0x400000n, offset: 0n, filesz: -1n, memsz: 0x1000n, flags: 7 }]));
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -161,8 +195,13 @@ describe("sign.mjs, the command line", () => {
     let r = run("sign-module", "--elf", "console.elf", "--manifest", "greedy.json", "--arch", "x86_64", "--out", "out/greedy.mod");
     assert.equal(r.status, 1);
     assert.equal(r.err.trim(), "sign: greedy.json: manifest asks for io-ports 0x60..0x64 beyond its grant (services/boot.json grants console)");
-    r = run("sign-module", "--elf", "console.elf", "--manifest", "greedy.json", "--arch", "x86_64", "--out", "out/greedy.mod", "--no-grant-check");
+    r = run("sign-module", "--elf", "console.elf", "--manifest", "greedy.json", "--arch", "x86_64", "--out", "out/greedy.mod", "--unchecked");
     assert.equal(r.status, 0, r.err);
+    r = run("sign-module", "--elf", "wx.elf", "--manifest", "services/console/manifest.json", "--arch", "x86_64", "--out", "out/wx.mod");
+    assert.equal(r.status, 1);
+    assert.equal(r.err.trim(), "sign: wx.elf: segment 0 is writable and executable");
+    r = run("sign-module", "--elf", "console.elf", "--manifest", "services/console/manifest.json", "--arch", "aarch64", "--out", "out/arm.mod");
+    assert.equal(r.err.trim(), "sign: console.elf: ELF for x86_64, this machine is aarch64");
     writeFileSync(join(work, "bad.json"), "{ \"name\": ");
     r = run("sign-module", "--elf", "console.elf", "--manifest", "bad.json", "--arch", "x86_64", "--out", "out/bad.mod");
     assert.equal(r.status, 1);
