@@ -34,6 +34,12 @@
 //   LOST: a capability was sent but not delivered (no receive slot, the slot
 //   was occupied, or the capability was deleted while the message waited).
 //   The message itself is always delivered.
+//
+// SYS_RECV's third argument binds a notification (or an IRQ capability) to
+// the receive: when it has bits set, or gets them while the receiver waits,
+// the receive returns with badge 0, label LABEL_NOTIFIED and w0 = the bits
+// (taken). Pending bits win over pending messages. One receiver may wait
+// bound to a notification at a time (a second gets E_BAD_ARG).
 
 // ---- system calls ----
 // (arguments) -> results. "x slot" names a capability slot of the caller;
@@ -43,7 +49,7 @@ export const SYS_EXIT: u32 = 1;          // (code) never returns; code >= EXIT_T
 export const SYS_YIELD: u32 = 2;         // ()
 export const SYS_CALL: u32 = 3;          // (endpoint slot [CALL], label, w0, w1, w2, w3) -> badge, label, w0..w3 of the reply
 export const SYS_SEND: u32 = 4;          // (endpoint slot [SEND], label, w0, w1, w2, w3) asynchronous; E_QUEUE_FULL
-export const SYS_RECV: u32 = 5;          // (endpoint slot [RECEIVE], recv slot + 1) -> badge, label, w0..w3
+export const SYS_RECV: u32 = 5;          // (endpoint slot [RECEIVE], recv slot + 1, notification slot + 1) -> badge, label, w0..w3
 export const SYS_REPLY: u32 = 6;         // (label, w0, w1, w2, w3) to the caller being served
 export const SYS_REPLY_RECV: u32 = 7;    // (endpoint slot [RECEIVE], label, w0, w1, w2, w3): reply, then receive
 export const SYS_SIGNAL: u32 = 8;        // (notification slot [SEND], bits != 0)
@@ -63,7 +69,10 @@ export const SYS_AUDIT_READ: u32 = 21;   // (audit slot [READ], sequence, flags)
 export const SYS_IPC_STATS: u32 = 22;    // (audit slot [READ], endpoint index, buffer, length) -> calls, sends, replies, denials, queued | depth << 32, name length
 export const SYS_LOG: u32 = 23;          // (log slot [WRITE], pointer, length <= LOG_MAX_BYTES): a line "[name] text" in the kernel log
 export const SYS_BOOT_INFO: u32 = 24;    // (spawn slot [READ], service index, buffer, length) -> see BOOT_INFO below
-export const SYS_COUNT: u32 = 25;
+export const SYS_SLEEP: u32 = 25;        // (milliseconds): blocks that long, rounded up to timer ticks; 0 returns at once
+export const SYS_KERNEL_INFO: u32 = 26;  // (KERNEL_INFO_*) -> see KERNEL_INFO below; needs no capability (nothing secret)
+export const SYS_POWER: u32 = 27;        // (power slot [WRITE], POWER_RESET or POWER_OFF): does not return on success
+export const SYS_COUNT: u32 = 28;
 
 // ---- errors (negative in the status register) ----
 export const E_OK: i32 = 0;
@@ -96,7 +105,8 @@ export const CAP_PROCESS: u8 = 7;        // control of one process (kill, caps)
 export const CAP_SPAWN: u8 = 8;          // authority to start boot modules
 export const CAP_AUDIT: u8 = 9;          // read the audit ring, process and IPC statistics
 export const CAP_LOG: u8 = 10;           // write the kernel log
-export const CAP_TYPE_COUNT: u8 = 11;
+export const CAP_POWER: u8 = 11;         // reset or power off the machine
+export const CAP_TYPE_COUNT: u8 = 12;
 
 export const RIGHT_SEND: u8 = 1 << 0;
 export const RIGHT_RECEIVE: u8 = 1 << 1;
@@ -123,6 +133,7 @@ export const LABEL_CAP_SHIFT: u64 = 32;
 export const LABEL_CAP_MASK: u64 = 0xffff;
 export const LABEL_RECV_SHIFT: u64 = 48;
 export const LABEL_CAP_LOST: u64 = 1 << 48;
+export const LABEL_NOTIFIED: u32 = 0xffff_fff0; // a bound notification, not a message
 
 // The slot whose capability travels with a sent label; -1 when none.
 export function labelCapSlot(label: u64): i32 {
@@ -219,7 +230,23 @@ export const AUDIT_TARGET_SYSCALL: u8 = 8;       // the (bad) syscall number
 export const BOOT_INFO_IS_INIT: u64 = 1 << 0;     // this entry is init itself (already running)
 export const BOOT_INFO_AVAILABLE: u64 = 1 << 1;   // its module verified and can be spawned
 
+// ---- SYS_KERNEL_INFO(key) ----
+// Names travel as two words each, little endian, NUL-padded (16 bytes).
+//   KERNEL_INFO_VERSION  r0, r1 version   r2, r3 architecture
+//   KERNEL_INFO_UPTIME   r0 ns since the trampoline's clock started   r1 timer ticks   r2 ticks per second
+//   KERNEL_INFO_MEMORY   r0 physical bytes   r1 used   r2 free   r3 kernel heap (linear memory) bytes
+export const KERNEL_INFO_VERSION: u32 = 0;
+export const KERNEL_INFO_UPTIME: u32 = 1;
+export const KERNEL_INFO_MEMORY: u32 = 2;
+
+// ---- SYS_POWER(power slot [WRITE], operation) ----
+export const POWER_RESET: u32 = 0;
+export const POWER_OFF: u32 = 1;
+
 // ---- limits every service can rely on ----
+export const MAX_PROCESSES: u32 = 64;    // SYS_PROC_INFO indices 0 .. MAX_PROCESSES - 1
+export const MAX_ENDPOINTS: u32 = 64;    // SYS_IPC_STATS indices 0 .. MAX_ENDPOINTS - 1
+export const MAX_IRQ_SOURCES: u32 = 64;  // interrupt sources an IRQ grant may name
 export const LOG_MAX_BYTES: u32 = 256;
 // Per-process token bucket for IPC (call, send, signal, log): RATE_BURST
 // operations at once, refilled by RATE_REFILL_PER_TICK each timer tick.
