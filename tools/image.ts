@@ -12,6 +12,14 @@
 // loader's command line for it, which is how the kernel finds them. The
 // signed boot manifest must list the same modules.
 //
+//   node build/tools/image.mjs bundle --arch aarch64 --modules build/aarch64/modules \
+//       --out build/aarch64/modules.img [--profile release|test] [--boot-manifest FILE]
+//
+// writes the same modules as one module bundle (tools/module.ts), for boot
+// paths whose loader passes a single file: the AArch64 Linux Image path
+// (QEMU -initrd, U-Boot booti). The kernel splits it (kernel/module.ts
+// bundleSplit) into the boot modules the other loaders would have given.
+//
 // GRUB (Multiboot2): grub-mkrescue from Debian's grub-pc-bin and
 // grub-efi-amd64-bin makes one hybrid ISO that boots on BIOS and UEFI.
 // Limine: its binaries are in no registry reachable here, so they come from
@@ -21,7 +29,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ARCH_CODE, Arch, BOOT_MANIFEST_FILE, ManifestError, Profile, decodeBootManifest, missingModules, readImage } from "./manifest";
-import { KIND_BOOT_MANIFEST, SignError, readTrailer } from "./module";
+import { KIND_BOOT_MANIFEST, SignError, encodeBundle, readTrailer } from "./module";
 
 export const LIMINE_HELP =
   "Limine's binaries are not packaged in Debian or npm. Download a Limine binary release\n" +
@@ -30,6 +38,7 @@ export const LIMINE_HELP =
   "limine-bios-cd.bin, limine-uefi-cd.bin and BOOTX64.EFI / BOOTAA64.EFI).";
 
 interface ImageOptions {
+  verb: "iso" | "bundle";
   arch: string;
   kernel: string;
   out: string;
@@ -178,23 +187,27 @@ function imageModules(options: ImageOptions): Module[] {
 
 function parseArguments(argv: string[]): ImageOptions {
   const [verb, ...rest] = argv;
-  if (verb !== "iso") throw new ImageError(`unknown verb '${verb ?? ""}' (expected: iso)`);
+  if (verb !== "iso" && verb !== "bundle") throw new ImageError(`unknown verb '${verb ?? ""}' (expected: iso or bundle)`);
   const value = (flag: string): string | undefined => {
     const index = rest.indexOf(flag);
     return index >= 0 ? rest[index + 1] : undefined;
   };
   const arch = value("--arch") ?? "x86_64";
-  const kernel = value("--kernel");
+  const kernel = value("--kernel") ?? "";
   const out = value("--out");
-  if (!kernel || !out) throw new ImageError("--kernel and --out are required");
-  if (!existsSync(kernel)) throw new ImageError(`kernel ${kernel} does not exist (run make kernel)`);
+  if (verb === "bundle") {
+    if (!out || !value("--modules")) throw new ImageError("bundle: --modules and --out are required");
+  } else {
+    if (!kernel || !out) throw new ImageError("--kernel and --out are required");
+    if (!existsSync(kernel)) throw new ImageError(`kernel ${kernel} does not exist (run make kernel)`);
+  }
   const limineDir = value("--limine-dir") || undefined;
   const asked = value("--bootloader") || (limineDir ? "limine" : "grub");
   if (asked !== "grub" && asked !== "limine") throw new ImageError(`unknown bootloader '${asked}' (grub or limine)`);
   const profile = value("--profile") ?? "release";
   if (profile !== "release" && profile !== "test") throw new ImageError(`unknown profile '${profile}' (release or test)`);
   return {
-    arch, kernel, out, bootloader: asked, limineDir, profile,
+    verb, arch, kernel, out, bootloader: asked, limineDir, profile,
     modulesDir: value("--modules") || undefined,
     bootManifest: value("--boot-manifest") || undefined,
     bootJson: value("--boot") ?? "services/boot.json",
@@ -206,6 +219,12 @@ function main(): void {
     const options = parseArguments(process.argv.slice(2));
     const modules = imageModules(options);
     mkdirSync(dirname(options.out), { recursive: true });
+    if (options.verb === "bundle") {
+      const bundle = encodeBundle(modules.map((m) => ({ name: m.name, bytes: readFileSync(m.source) })));
+      writeFileSync(options.out, bundle);
+      console.log(`image: ${options.out} (module bundle, ${bundle.length} bytes: ${modules.map((m) => m.name).join(" ")})`);
+      return;
+    }
     if (options.bootloader === "limine") limineIso(options, modules);
     else grubIso(options, modules);
     const carried = modules.length > 0 ? `, modules ${modules.map((m) => m.name).join(" ")}` : "";

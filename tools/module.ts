@@ -301,3 +301,67 @@ export function elfProblem(elf: Buffer, arch: Arch): string {
   if (!home.x) return `entry point 0x${entry.toString(16)} is in segment ${home.index}, which is not executable`;
   return "";
 }
+
+// ---------------------------------------------------------------------------
+// A module bundle: the boot modules in one file, for boot paths whose loader
+// passes a single blob (the AArch64 Linux Image path: QEMU -initrd, U-Boot
+// booti). Not signed itself: every module in it is, and the kernel matches
+// names against the signed boot manifest as it does loader command lines.
+//
+//    0                  8          12         16
+//   ┌──────────────────┬──────────┬──────────┐
+//   │ "CAMMODS1"       │ count    │ 0        │
+//   │                  │ u32 1..64│ u32      │
+//   ├──────────────────┴──────────┴──────────┴─────────────┐
+//   │ entry × count, 48 bytes: name, 32 bytes NUL-padded │  16
+//   │   (the module's file name), offset u64, size u64    │
+//   ├─────────────────────────────────────────────────────┤
+//   │ the modules, each at a 4 KiB-aligned offset, in     │
+//   │ entry order, not overlapping, inside the bundle     │
+//   └─────────────────────────────────────────────────────┘
+
+export const BUNDLE_MAGIC = "CAMMODS1";
+export const BUNDLE_HEADER_BYTES = 16;
+export const BUNDLE_ENTRY_BYTES = 48;
+export const BUNDLE_MAX_MODULES = 64;
+const BUNDLE_ALIGN = 4096;
+
+export function encodeBundle(modules: { name: string; bytes: Buffer }[]): Buffer {
+  if (modules.length === 0 || modules.length > BUNDLE_MAX_MODULES) throw new SignError(`a bundle holds 1..${BUNDLE_MAX_MODULES} modules, not ${modules.length}`);
+  const align = (n: number) => Math.ceil(n / BUNDLE_ALIGN) * BUNDLE_ALIGN;
+  let at = align(BUNDLE_HEADER_BYTES + BUNDLE_ENTRY_BYTES * modules.length);
+  const offsets = modules.map((m) => {
+    const offset = at;
+    at = align(at + m.bytes.length);
+    return offset;
+  });
+  const last = modules.length - 1;
+  const out = Buffer.alloc(offsets[last] + modules[last].bytes.length);
+  out.write(BUNDLE_MAGIC, 0, "latin1");
+  out.writeUInt32LE(modules.length, 8);
+  modules.forEach((m, i) => {
+    const entry = BUNDLE_HEADER_BYTES + BUNDLE_ENTRY_BYTES * i;
+    const name = Buffer.from(m.name, "utf8");
+    if (name.length > 32) throw new SignError(`module name ${m.name} is longer than 32 bytes`);
+    name.copy(out, entry);
+    out.writeBigUInt64LE(BigInt(offsets[i]), entry + 32);
+    out.writeBigUInt64LE(BigInt(m.bytes.length), entry + 40);
+    m.bytes.copy(out, offsets[i]);
+  });
+  return out;
+}
+
+export function decodeBundle(bundle: Buffer): { name: string; bytes: Buffer }[] {
+  if (bundle.length < BUNDLE_HEADER_BYTES || bundle.toString("latin1", 0, 8) !== BUNDLE_MAGIC) throw new SignError("not a module bundle (no CAMMODS1)");
+  const count = bundle.readUInt32LE(8);
+  const out: { name: string; bytes: Buffer }[] = [];
+  for (let i = 0; i < count; i++) {
+    const entry = BUNDLE_HEADER_BYTES + BUNDLE_ENTRY_BYTES * i;
+    const raw = bundle.subarray(entry, entry + 32);
+    const end = raw.indexOf(0);
+    const offset = Number(bundle.readBigUInt64LE(entry + 32));
+    const size = Number(bundle.readBigUInt64LE(entry + 40));
+    out.push({ name: raw.subarray(0, end < 0 ? 32 : end).toString("utf8"), bytes: bundle.subarray(offset, offset + size) });
+  }
+  return out;
+}

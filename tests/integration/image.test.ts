@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { repoRoot } from "../../tools/harness";
 import { encodeBootManifest, encodeServiceManifest, readImage } from "../../tools/manifest";
-import { KIND_BOOT_MANIFEST, KIND_SERVICE, keyFromSeed, signModule } from "../../tools/module";
+import { KIND_BOOT_MANIFEST, KIND_SERVICE, decodeBundle, keyFromSeed, signModule } from "../../tools/module";
 
 const root = repoRoot();
 const imageTool = join(root, "build", "tools", "image.mjs");
@@ -131,5 +131,34 @@ describe("tools/image.ts, boot modules", { skip: !existsSync(imageTool) || !exis
     assert.match(output, /module console\.mod of service 'console' is missing from/);
     ({ status, output } = image(["--out", join(work, "z.iso"), "--modules", join(work, "nowhere")]));
     assert.match(output, /the signed boot manifest .*boot-manifest\.mod is missing/);
+  });
+});
+
+describe("tools/image.ts, module bundles (the AArch64 -initrd)", { skip: !existsSync(imageTool) ? "build the image tool first (make iso)" : false }, () => {
+  let work = "";
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), "camos-bundle-"));
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it("packs the boot manifest and the profile's modules, page-aligned, byte for byte", () => {
+    const modules = join(work, "modules");
+    const bootManifest = signedModules(modules, "test");
+    const out = join(work, "modules.img");
+    const result = spawnSync("node", [imageTool, "bundle", "--arch", "x86_64", "--modules", modules, "--boot-manifest", bootManifest,
+      "--profile", "test", "--out", out], { cwd: root, encoding: "utf8" });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    const bundle = readFileSync(out);
+    const entries = decodeBundle(bundle);
+    assert.deepEqual(entries.map((e) => e.name), ["boot-manifest.mod", "init.mod", "console.mod", "hostile.mod"]);
+    assert.ok(entries[0].bytes.equals(readFileSync(bootManifest)));
+    assert.ok(entries[3].bytes.equals(readFileSync(join(modules, "hostile.mod"))));
+    for (let i = 0; i < entries.length; i++) assert.equal(Number(bundle.readBigUInt64LE(16 + 48 * i + 32)) % 4096, 0);
+  });
+
+  it("needs --modules", () => {
+    const result = spawnSync("node", [imageTool, "bundle", "--arch", "aarch64", "--out", join(work, "x.img")], { cwd: root, encoding: "utf8" });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /bundle: --modules and --out are required/);
   });
 });
