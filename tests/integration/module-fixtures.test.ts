@@ -21,7 +21,7 @@ import { repoRoot } from "../../tools/harness";
 import {
   Arch, encodeBootManifest, encodeServiceManifest, parseBootManifest, parseServiceManifest, checkGrant,
 } from "../../tools/manifest";
-import { KIND_BOOT_MANIFEST, KIND_SERVICE, keyFromSeed, rawPublicKey, signModule, verifyModule } from "../../tools/module";
+import { KIND_BOOT_MANIFEST, KIND_SERVICE, encodeBundle, keyFromSeed, rawPublicKey, signModule, verifyModule } from "../../tools/module";
 import { tinyElf } from "./elf";
 
 const FIXTURE_FILE = join(repoRoot(), "tests", "unit", "module_fixtures.ts");
@@ -92,8 +92,10 @@ export function fixtures(): Map<string, Buffer> {
   const boot = parseBootManifest(FIXTURE_BOOT_JSON, "fixture boot manifest", "x86_64", "test");
   const bootAarch64 = parseBootManifest(FIXTURE_BOOT_JSON, "fixture boot manifest", "aarch64", "test");
   const page = 0x1000n;
+  const service = serviceModule("x86_64", FIXTURE_MANIFEST_JSON, tinyElf("x86_64"));
+  const bootModule = signModule({ kind: KIND_BOOT_MANIFEST, arch: "x86_64", elf: Buffer.alloc(0), manifest: encodeBootManifest(boot) }, TEST_KEY_A);
   return new Map([
-    ["SERVICE_MODULE", serviceModule("x86_64", FIXTURE_MANIFEST_JSON, tinyElf("x86_64"))],
+    ["SERVICE_MODULE", service],
     ["SERVICE_MODULE_KEY_B", serviceModule("x86_64", FIXTURE_MANIFEST_JSON, tinyElf("x86_64"), TEST_KEY_B)],
     ["SERVICE_MODULE_AARCH64", serviceModule("aarch64", FIXTURE_MANIFEST_JSON, tinyElf("aarch64"))],
     ["GREEDY_MODULE", serviceModule("x86_64", GREEDY_MANIFEST_JSON, tinyElf("x86_64"))],
@@ -105,16 +107,19 @@ export function fixtures(): Map<string, Buffer> {
       { vaddr: 0x401000n, offset: 0n, filesz: 0n, memsz: page, flags: 6 },
     ]))],
     ["ENTRY_OUTSIDE_MODULE", serviceModule("x86_64", FIXTURE_MANIFEST_JSON, tinyElf("x86_64", undefined, 0x500000n))],
-    ["BOOT_MANIFEST_MODULE", signModule({ kind: KIND_BOOT_MANIFEST, arch: "x86_64", elf: Buffer.alloc(0), manifest: encodeBootManifest(boot) }, TEST_KEY_A)],
+    ["BOOT_MANIFEST_MODULE", bootModule],
+    ["BUNDLE", encodeBundle([{ name: "boot-manifest.mod", bytes: bootModule }, { name: "fixture.mod", bytes: service }])],
     ["BOOT_MANIFEST_MODULE_AARCH64", signModule({ kind: KIND_BOOT_MANIFEST, arch: "aarch64", elf: Buffer.alloc(0), manifest: encodeBootManifest(bootAarch64) }, TEST_KEY_A)],
   ]);
 }
 
+// An array of lines joined once at start-up: a long chain of "+" makes
+// binaryen's optimiser recurse too deep.
 function hexLines(bytes: Buffer): string {
   const hex = bytes.toString("hex");
   const lines: string[] = [];
-  for (let i = 0; i < hex.length; i += 96) lines.push(`  "${hex.slice(i, i + 96)}"`);
-  return lines.join(" +\n");
+  for (let i = 0; i < hex.length; i += 96) lines.push(`  "${hex.slice(i, i + 96)}",`);
+  return `[\n${lines.join("\n")}\n].join("")`;
 }
 
 export function fixtureSource(): string {
@@ -132,11 +137,12 @@ export function fixtureSource(): string {
 // BOOT_MANIFEST_MODULE: services init, fixture (grants cover SERVICE_MODULE),
 //   greedy (io-ports 0x3f8..0x3ff read only); GREEDY_MODULE asks 0x60..0x64.
 // WX_MODULE, OVERLAP_MODULE, ENTRY_OUTSIDE_MODULE: SERVICE_MODULE's manifest
-//   with a bad ELF. *_AARCH64: the same for aarch64. *_KEY_B: key B.`,
+//   with a bad ELF. *_AARCH64: the same for aarch64. *_KEY_B: key B.
+// BUNDLE: BOOT_MANIFEST_MODULE and SERVICE_MODULE in a module bundle.`,
     `export const TEST_KEY_A: string = "${rawPublicKey(TEST_KEY_A).toString("hex")}";`,
     `export const TEST_KEY_B: string = "${rawPublicKey(TEST_KEY_B).toString("hex")}";`,
   ];
-  for (const [name, bytes] of fixtures()) parts.push(`export const ${name}: string =\n${hexLines(bytes)};`);
+  for (const [name, bytes] of fixtures()) parts.push(`export const ${name}: string = ${hexLines(bytes)};`);
   return parts.join("\n\n") + "\n";
 }
 
