@@ -38,6 +38,17 @@ IMAGE_MODULE_DEPS_test    := $(SERVICE_MODULES) $(TEST_BOOT_MANIFEST_MODULE)
 IMAGE_MODULE_FLAGS_release := --modules $(MODULE_OUT) --boot-manifest $(BOOT_MANIFEST_MODULE) --profile release
 IMAGE_MODULE_FLAGS_test    := --modules $(MODULE_OUT) --boot-manifest $(TEST_BOOT_MANIFEST_MODULE) --profile test
 
+# The same modules as one bundle, for the AArch64 Linux Image path (QEMU
+# -initrd <bundle>; the kernel splits it: kernel/module.ts bundleSplit).
+MODULE_BUNDLE      := $(BUILD)/modules.img
+TEST_MODULE_BUNDLE := $(BUILD)/modules-test.img
+
+$(MODULE_BUNDLE): $(IMAGE_MODULE_DEPS_release) build/tools/image.mjs
+	node build/tools/image.mjs bundle --arch $(ARCH) $(IMAGE_MODULE_FLAGS_release) --out $@
+
+$(TEST_MODULE_BUNDLE): $(IMAGE_MODULE_DEPS_test) build/tools/image.mjs
+	node build/tools/image.mjs bundle --arch $(ARCH) $(IMAGE_MODULE_FLAGS_test) --out $@
+
 # `make check-manifests`: the boot manifest and every service manifest, for
 # every architecture and both profiles, without building anything else.
 .PHONY: check-manifests
