@@ -15,14 +15,110 @@ function linearMemory() {
   return new Uint8Array(exports.memory.buffer);
 }
 
+// ---- user space (kernel/arch.ts space_*, thread_start, context_set, ports) ----
+// A fake machine for kernel/proc.ts, ipc.ts and syscall.ts:
+//   - physical memory: 4 KiB frames in a Map, made (zeroed) on first touch;
+//     phys_to_virt(p) = HHDM + p, and peek/poke at such addresses reach it
+//   - page tables: root -> (virtual page -> { phys, flags }); space_read of
+//     an unmapped page fails (-1), space_write also of a read-only one; W+X,
+//     device+X, unaligned and kernel-half mappings are refused (-1), like
+//     arch/x86_64/paging.c
+//   - thread contexts: tid -> registers (REG_STATUS, REG_RESULT0..5)
+//   - I/O ports: values a spec sets, and a log of writes
+const HHDM = 0xffff800000000000n;
+const USER_TOP = 0x0000800000000000n;
+const PAGE = 4096n;
+const MAP_WRITE = 1;
+const MAP_EXECUTE = 2;
+const MAP_DEVICE = 4;
+
+// u64 arguments arrive as signed BigInts: read them unsigned.
+const u64 = (value) => BigInt.asUintN(64, BigInt(value));
+
+const user = {};
+function userReset() {
+  user.frames = new Map();      // frame address (BigInt) -> Uint8Array(4096)
+  user.spaces = new Map();      // root -> Map(virtual page -> { phys, flags })
+  user.nextRoot = 0x7f000000n;  // fake roots, outside any memory map a spec builds
+  user.destroyed = 0;
+  user.failCreates = 0;         // the next n space_create calls fail
+  user.mapsLeft = -1;           // space_map calls left before they fail with -2 (-1: unlimited)
+  user.started = new Map();     // tid -> { root, entry, stack, arg }
+  user.contexts = new Map();    // tid -> BigInt[7]
+  user.ports = new Map();       // port -> value port_in answers
+  user.portLog = [];            // [port, width, value] of each port_out
+  user.capture = null;          // console text while captured
+  user.power = [];              // [operation, method] of reset (0) / power_off (1)
+}
+userReset();
+
+function physFrame(address) {
+  const key = address & ~(PAGE - 1n);
+  let frame = user.frames.get(key);
+  if (!frame) {
+    frame = new Uint8Array(4096);
+    user.frames.set(key, frame);
+  }
+  return frame;
+}
+
+// Copies between physical memory (at `phys`) and linear memory (at `linear`).
+function physCopy(phys, linear, len, toPhys) {
+  const bytes = linearMemory();
+  let done = 0;
+  while (done < len) {
+    const at = phys + BigInt(done);
+    const offset = Number(at & (PAGE - 1n));
+    const chunk = Math.min(len - done, 4096 - offset);
+    const frame = physFrame(at);
+    if (toPhys) frame.set(bytes.subarray(linear + done, linear + done + chunk), offset);
+    else bytes.set(frame.subarray(offset, offset + chunk), linear + done);
+    done += chunk;
+  }
+}
+
+// Copies between a user space and linear memory page by page; -1 at the
+// first page that is unmapped (or, writing, read-only).
+function spaceCopy(root, virt, linear, len, toUser) {
+  const space = user.spaces.get(root);
+  if (!space) return -1;
+  let done = 0;
+  while (done < len) {
+    const at = virt + BigInt(done);
+    if (at >= USER_TOP) return -1;
+    const entry = space.get(at / PAGE);
+    if (!entry || (toUser && !(entry.flags & MAP_WRITE))) return -1;
+    const offset = Number(at & (PAGE - 1n));
+    const chunk = Math.min(len - done, 4096 - offset);
+    physCopy(entry.phys + BigInt(offset), linear + done, chunk, toUser);
+    done += chunk;
+  }
+  return 0;
+}
+
+function context(tid) {
+  let registers = user.contexts.get(tid);
+  if (!registers) {
+    registers = new Array(7).fill(0n);
+    user.contexts.set(tid, registers);
+  }
+  return registers;
+}
+
 const arch = {
   console_write(ptr, len) {
-    process.stdout.write(Buffer.from(linearMemory().subarray(ptr >>> 0, (ptr >>> 0) + len)));
+    const text = Buffer.from(linearMemory().subarray(ptr >>> 0, (ptr >>> 0) + len));
+    if (user.capture !== null) user.capture += text.toString("latin1");
+    else process.stdout.write(text);
   },
   console_read() {
     return -1;
   },
   peek(src, dst, len) {
+    if (u64(src) >= HHDM) {
+      physCopy(u64(src) - HHDM, dst >>> 0, len, false);
+      return;
+    }
     const bytes = linearMemory();
     const from = Number(src);
     const to = dst >>> 0;
@@ -40,8 +136,73 @@ const arch = {
     return process.hrtime.bigint();
   },
   timer_start(_hz) {},
-  reset() {},
-  power_off(_method, _arg0, _arg1) {},
+  reset(method) {
+    user.power.push([0, method]);
+  },
+  power_off(method, _arg0, _arg1) {
+    user.power.push([1, method]);
+  },
+
+  space_create() {
+    if (user.failCreates > 0) {
+      user.failCreates--;
+      return 0n;
+    }
+    const root = user.nextRoot;
+    user.nextRoot += PAGE;
+    user.spaces.set(root, new Map());
+    return root;
+  },
+  space_map(root, virt, phys, flags) {
+    virt = u64(virt);
+    const space = user.spaces.get(root);
+    if (!space || virt >= USER_TOP || (virt & (PAGE - 1n)) || (phys & (PAGE - 1n))) return -1;
+    if ((flags & MAP_WRITE) && (flags & MAP_EXECUTE)) return -1;
+    if ((flags & MAP_DEVICE) && (flags & MAP_EXECUTE)) return -1;
+    if (user.mapsLeft == 0) return -2;
+    if (user.mapsLeft > 0) user.mapsLeft--;
+    space.set(virt / PAGE, { phys, flags });
+    return 0;
+  },
+  space_unmap(root, virt) {
+    virt = u64(virt);
+    const space = user.spaces.get(root);
+    if (!space) return 0n;
+    const entry = space.get(virt / PAGE);
+    if (!entry) return 0n;
+    space.delete(virt / PAGE);
+    return entry.phys;
+  },
+  space_destroy(root) {
+    if (user.spaces.delete(root)) user.destroyed++;
+  },
+  space_read(root, virt, dst, len) {
+    return spaceCopy(root, u64(virt), dst >>> 0, len >>> 0, false);
+  },
+  space_write(root, virt, src, len) {
+    return spaceCopy(root, u64(virt), src >>> 0, len >>> 0, true);
+  },
+  poke(dst, src, len) {
+    if (u64(dst) < HHDM) throw new RangeError(`poke(${u64(dst)}) outside the direct map`);
+    physCopy(u64(dst) - HHDM, src >>> 0, len >>> 0, true);
+  },
+  phys_to_virt(phys) {
+    return HHDM + u64(phys);
+  },
+  thread_start(tid, root, entry, stack, arg) {
+    user.started.set(tid >>> 0, { root, entry, stack, arg });
+    user.contexts.delete(tid >>> 0);
+  },
+  context_set(tid, reg, value) {
+    context(tid >>> 0)[reg >>> 0] = BigInt.asUintN(64, BigInt(value));
+  },
+  port_in(port, width) {
+    const value = user.ports.has(port >>> 0) ? user.ports.get(port >>> 0) : 0xffffffff;
+    return width >= 4 ? value | 0 : value & ((1 << (8 * width)) - 1);
+  },
+  port_out(port, width, value) {
+    user.portLog.push([port >>> 0, width >>> 0, value >>> 0]);
+  },
 };
 
 // Hooks only the specs use, e.g. to check that the frame allocator's hot
@@ -49,6 +210,71 @@ const arch = {
 const testhooks = {
   allocation_count() {
     return allocations;
+  },
+
+  // The fake machine of the user-space mocks (above).
+  mock_reset() {
+    userReset();
+  },
+  context_get(tid, reg) {
+    return context(tid >>> 0)[reg >>> 0];
+  },
+  context_clear(tid) {
+    user.contexts.delete(tid >>> 0);
+  },
+  thread_started(tid) {
+    return user.started.has(tid >>> 0) ? 1 : 0;
+  },
+  // field: 0 root, 1 entry, 2 stack, 3 arg
+  thread_start_arg(tid, field) {
+    const s = user.started.get(tid >>> 0);
+    if (!s) return 0n;
+    return [s.root, s.entry, s.stack, s.arg][field];
+  },
+  space_count() {
+    return user.spaces.size;
+  },
+  space_destroyed() {
+    return user.destroyed;
+  },
+  // Flags of the mapping of `virt` in `root`, or -1 when unmapped.
+  space_flags(root, virt) {
+    const space = user.spaces.get(root);
+    const entry = space && space.get(u64(virt) / PAGE);
+    return entry ? entry.flags : -1;
+  },
+  space_pages(root) {
+    const space = user.spaces.get(root);
+    return space ? space.size : -1;
+  },
+  space_fail_creates(n) {
+    user.failCreates = n;
+  },
+  space_maps_left(n) {
+    user.mapsLeft = n;
+  },
+  port_set(port, value) {
+    user.ports.set(port >>> 0, value >>> 0);
+  },
+  port_log_count() {
+    return user.portLog.length;
+  },
+  // field: 0 port, 1 width, 2 value
+  port_log_entry(i, field) {
+    return user.portLog[i][field];
+  },
+  console_capture(on) {
+    user.capture = on ? "" : null;
+  },
+  // Copies the captured console text (latin1) to `dst`, at most `capacity`
+  // bytes; returns its full length.
+  console_captured(dst, capacity) {
+    const text = Buffer.from(user.capture || "", "latin1");
+    linearMemory().set(text.subarray(0, Math.min(text.length, capacity)), dst >>> 0);
+    return text.length;
+  },
+  power_count() {
+    return user.power.length;
   },
 };
 
@@ -65,6 +291,7 @@ export default {
     };
     const module = await instantiate(binary, imports);
     exports = module.exports;
+    userReset();
     return module;
   },
   outputBinary: false,
