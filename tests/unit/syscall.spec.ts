@@ -21,11 +21,11 @@ import {
   POWER_OFF, POWER_RESET, PROC_DEAD, PROC_RUNNING, RIGHT_CALL, RIGHT_READ, RIGHT_RECEIVE, RIGHT_SEND,
   RIGHT_WRITE, RIGHTS_ALL, SLOT_SELF, SYS_AUDIT_READ, SYS_BOOT_INFO, SYS_CALL, SYS_CAP_DERIVE, SYS_CAP_INFO,
   SYS_COUNT, SYS_EXIT, SYS_IPC_STATS, SYS_IRQ_ACK, SYS_KERNEL_INFO, SYS_KILL, SYS_LOG, SYS_MEM_GROW, SYS_NULL,
-  SYS_PORT_IN, SYS_PORT_OUT, SYS_POWER, SYS_PROC_INFO, SYS_RECV, SYS_SEND, SYS_SIGNAL, SYS_SPAWN, SYS_WAIT,
+  SYS_PORT_IN, SYS_PORT_OUT, SYS_POWER, SYS_CAP_DELETE, SYS_CAP_REVOKE, SYS_PROC_INFO, SYS_RECV, SYS_SEND, SYS_SIGNAL, SYS_SPAWN, SYS_WAIT,
   SYS_YIELD, USER_WASM_BASE, SERVICE_NONE,
 } from "../../kernel/abi";
 import {
-  capturedText, console_capture, EP_SERVER, fakeModule, grant, irqGrant, mainTid, port_log_count,
+  allocation_count, capturedText, console_capture, EP_SERVER, fakeModule, grant, irqGrant, mainTid, port_log_count,
   port_log_entry, port_set, power_count, rangeGrant, reg, spawnProcess, status, sys, systemReset, TEXT_VIRT,
   userReadText, userWrite,
 } from "./process_fixtures";
@@ -365,6 +365,58 @@ describe("spawn, kill, ps", () => {
     expect(reg(tid, 0)).toBe(trace - 1);                                     // the allowed send before it
     expect(call(tid, SYS_AUDIT_READ, 15, 0, 4)).toBe(E_BAD_ARG);
     expect(call(tid, SYS_AUDIT_READ, 15, U64.MAX_VALUE, 0)).toBe(E_NOT_FOUND);
+  });
+});
+
+// A module made before the allocation count starts (the source must not allocate).
+let prebuilt: VerifiedModule | null = null;
+function prebuiltSource(service: u32): VerifiedModule | null {
+  return service == 1 ? prebuilt : null;
+}
+
+describe("allocation", () => {
+  it("no system call allocates managed memory, spawn and kill included", () => {
+    systemReset();
+    prebuilt = fakeModule("server", [grant(0, CAP_ENDPOINT, RIGHT_RECEIVE, "server")], 4, 1);
+    setModuleSource(prebuiltSource);
+    let init = initStart(fakeModule("init", [], 4, 0));
+    let tid = mainTid(holder());
+    let at = buffer(tid);
+    userWrite(processAt(threadAt(tid).process).root, at, "a line for the log");
+    let initAt = buffer(init);
+    call(init, SYS_SPAWN, INIT_SLOT_SPAWN, 1, 10);  // warm up
+    call(init, SYS_KILL, 10);
+    call(init, SYS_CAP_DELETE, 10);
+    let before = allocation_count();
+    let failed = 0; // no expect() inside: it allocates
+    for (let i = 0; i < 20; i++) {
+      if (call(init, SYS_SPAWN, INIT_SLOT_SPAWN, 1, 10) != E_OK) failed++;
+      let child = <u32>processByPid(<u32>reg(init, 0));
+      if (call(init, SYS_PROC_INFO, INIT_SLOT_AUDIT, child, initAt, 64) != E_OK) failed++;
+      if (call(init, SYS_CAP_INFO, 10, 0) != E_OK) failed++;
+      if (call(init, SYS_BOOT_INFO, INIT_SLOT_SPAWN, 1, initAt, 64) != E_OK) failed++;
+      if (call(init, SYS_KILL, 10) != E_OK) failed++;
+      if (call(init, SYS_CAP_DELETE, 10) != E_OK) failed++;
+      if (call(tid, SYS_LOG, 14, at, 18) != E_OK) failed++;
+      if (call(tid, SYS_IPC_STATS, 15, EP_SERVER, at + 64, 64) != E_OK) failed++;
+      if (call(tid, SYS_AUDIT_READ, 15, U64.MAX_VALUE, AUDIT_BACKWARD) != E_OK) failed++;
+      if (call(tid, SYS_PORT_IN, 13, 0x3f8, 1) != E_OK) failed++;
+      if (call(tid, SYS_PORT_OUT, 13, 0x3f8, 1, 0x41) != E_OK) failed++;
+      if (call(tid, SYS_KERNEL_INFO, KERNEL_INFO_VERSION) != E_OK) failed++;
+      if (call(tid, SYS_CAP_DERIVE, 10, 20, RIGHT_SEND, 0) != E_OK) failed++;
+      if (call(tid, SYS_CAP_REVOKE, 10) != E_OK) failed++;
+      if (call(tid, SYS_SEND, 10, 1, 0, 0, 0, 0) != E_OK) failed++;
+      if (call(tid, SYS_RECV, 10, 0) != E_OK) failed++;
+      if (call(tid, SYS_SIGNAL, 11, 1) != E_OK) failed++;
+      if (call(tid, SYS_WAIT, 11) != E_OK) failed++;
+      if (call(tid, SYS_MEM_GROW, 0) != E_OK) failed++;
+      call(tid, SYS_CALL, 40, 0, 0, 0, 0, 0);           // denials too
+      call(tid, SYS_LOG, 14, 0x1000, 4);
+      call(tid, 999);
+    }
+    let after = allocation_count();
+    expect(failed).toBe(0);
+    expect(after).toBe(before);
   });
 });
 
