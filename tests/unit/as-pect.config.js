@@ -278,12 +278,72 @@ const testhooks = {
   },
 };
 
+// ---- services: the `sys.syscall` import (services/lib/sys.ts) ----
+// A scripted kernel for the service specs (init, console, services/lib).
+// Every call is recorded; it gets the next answer a spec queued with
+// sysmock.answer / answer_text, else E_BAD_SYSCALL with zero results. The
+// six result words go to linear memory at `results`, as libsys puts them;
+// answer_text also writes its bytes where the call's buffer argument (a2,
+// a user address: USER_WASM_BASE + offset) points, at most a3 of them.
+const SERVICE_E_BAD_SYSCALL = -1n;
+const SERVICE_WASM_BASE = 0x100000000n;
+const services = {};
+function servicesReset() {
+  services.calls = [];    // [number, a0 .. a5]
+  services.answers = [];  // { status, words, text }
+}
+servicesReset();
+
+const sys = {
+  syscall(number, a0, a1, a2, a3, a4, a5, results) {
+    services.calls.push([number >>> 0, a0, a1, a2, a3, a4, a5]);
+    const answer = services.answers.shift() ?? { status: SERVICE_E_BAD_SYSCALL, words: new Array(6).fill(0n), text: null };
+    const view = new DataView(exports.memory.buffer);
+    answer.words.forEach((word, i) => view.setBigUint64((results >>> 0) + 8 * i, word, true));
+    if (answer.text !== null) {
+      const at = Number(BigInt.asUintN(64, BigInt(a2)) - SERVICE_WASM_BASE);
+      linearMemory().set(answer.text.subarray(0, Math.min(answer.text.length, Number(a3))), at);
+    }
+    return answer.status;
+  },
+};
+
+function serviceAnswer(status, words, text) {
+  services.answers.push({ status: BigInt(status), words: words.map((w) => BigInt.asUintN(64, BigInt(w))), text });
+}
+
+const sysmock = {
+  reset() {
+    servicesReset();
+  },
+  answer(status, r0, r1, r2, r3, r4, r5) {
+    serviceAnswer(status, [r0, r1, r2, r3, r4, r5], null);
+  },
+  // As answer, plus `length` bytes of linear memory at `text` for the buffer.
+  answer_text(status, r0, r1, r2, r3, r4, r5, text, length) {
+    const bytes = linearMemory().slice(text >>> 0, (text >>> 0) + (length >>> 0));
+    serviceAnswer(status, [r0, r1, r2, r3, r4, r5], bytes);
+  },
+  answers_left() {
+    return services.answers.length;
+  },
+  call_count() {
+    return services.calls.length;
+  },
+  call_number(i) {
+    return services.calls[i][0];
+  },
+  call_arg(i, j) {
+    return BigInt.asUintN(64, BigInt(services.calls[i][1 + j]));
+  },
+};
+
 export default {
   entries: ["tests/unit/**/*.spec.ts"],
   include: ["tests/unit/**/*.include.ts"],
   disclude: [/node_modules/],
   async instantiate(memory, createImports, instantiate, binary) {
-    const imports = createImports({ env: { memory }, arch, testhooks });
+    const imports = createImports({ env: { memory }, arch, testhooks, sys, sysmock });
     const onalloc = imports.rtrace.onalloc;
     imports.rtrace.onalloc = (...args) => {
       allocations++;
@@ -292,6 +352,7 @@ export default {
     const module = await instantiate(binary, imports);
     exports = module.exports;
     userReset();
+    servicesReset();
     return module;
   },
   outputBinary: false,
