@@ -94,18 +94,46 @@ const reservation: usize = memory.data(RESERVATION_BYTES);
 // The tree, as read: nodes with their properties' values left in the copied
 // structure block (offset and length).
 
+// A property as found: its name and value stay in the copied blocks (`name`
+// points at the NUL-terminated name in the strings block, `offset` and
+// `length` locate the value in the structure block). Made only when a lookup
+// finds one: a real DTB has hundreds of properties, and an object and a
+// string for each would cost more than the rest of the parse. The bytes
+// belong to the Fdt that read them and live as long as it does.
 export class FdtProperty {
-  constructor(public name: string, public offset: u32, public length: u32) {}
+  constructor(public name: usize, public offset: u32, public length: u32) {}
+
+  get nameText(): string {
+    let n: usize = 0;
+    while (load<u8>(this.name + n) != 0) n++;
+    return String.UTF8.decodeUnsafe(this.name, n);
+  }
 }
 
+// The NUL-terminated bytes at `ptr` equal `expected`.
+function nameIs(ptr: usize, expected: string): bool {
+  let n = expected.length;
+  for (let i = 0; i < n; i++) {
+    if (<i32>load<u8>(ptr + <usize>i) != expected.charCodeAt(i)) return false;
+  }
+  return load<u8>(ptr + <usize>n) == 0;
+}
+
+// A node. Its properties come before its children in the structure block
+// (the format requires it), so they are one run in the Fdt's flat table.
 export class FdtNode {
   children: FdtNode[] = [];
-  properties: FdtProperty[] = [];
-  constructor(public name: string, public parent: FdtNode | null) {}
+  firstProperty: i32 = 0;
+  propertyCount: i32 = 0;
+  constructor(public name: string, public parent: FdtNode | null, public fdt: Fdt | null) {}
 
   property(name: string): FdtProperty | null {
-    for (let i = 0; i < this.properties.length; i++) {
-      if (this.properties[i].name == name) return this.properties[i];
+    let fdt = this.fdt;
+    if (fdt === null) return null;
+    for (let i = 0; i < this.propertyCount; i++) {
+      let k = (this.firstProperty + i) * 3;
+      let namePtr = fdt.stringsBlock + <usize>fdt.properties[k];
+      if (nameIs(namePtr, name)) return new FdtProperty(namePtr, fdt.properties[k + 1], fdt.properties[k + 2]);
     }
     return null;
   }
@@ -132,7 +160,11 @@ export class FdtNode {
 }
 
 export class Fdt {
-  root: FdtNode = new FdtNode("", null);
+  root: FdtNode = new FdtNode("", null, null);
+  // Every property, in structure-block order: (name offset in the strings
+  // block, value offset in the structure block, value length) per property.
+  properties: u32[] = [];
+  stringsBlock: usize = 0;
   totalSize: u32 = 0;
   version: u32 = 0;
   reservations: MemoryRegion[] = [];
@@ -271,6 +303,8 @@ export function readFdt(addr: u64): FdtResult {
   readBytes(addr + structOff, fdt.structBlock, structSize);
   fdt.stringsData = new ArrayBuffer(<i32>max<u32>(stringsSize, 1));
   let strings = changetype<usize>(fdt.stringsData);
+  fdt.stringsBlock = strings;
+  fdt.root.fdt = fdt;
   readBytes(addr + stringsOff, strings, stringsSize);
   return parseStructure(fdt, strings, stringsSize);
 }
@@ -319,12 +353,14 @@ function parseStructure(fdt: Fdt, strings: usize, stringsSize: u32): FdtResult {
         fdt.root.name = name;
         current = fdt.root;
       } else {
-        let node = new FdtNode(name, current);
+        let node = new FdtNode(name, current, fdt);
         current.children.push(node);
         current = node;
       }
+      current.firstProperty = fdt.properties.length / 3;
     } else if (token == TOKEN_PROP) {
       if (current === null) return fdtFail(E_BOOT_BAD_TAG, "property at " + hex(at) + " outside any node");
+      if (current.children.length > 0) return fdtFail(E_BOOT_BAD_TAG, "property at " + hex(at) + " after a subnode");
       if (off + 8 > end) return fdtFail(E_BOOT_BAD_TAG, "property header at " + hex(at) + " runs past the structure block");
       let len = be32(block + off);
       let nameOff = be32(block + off + 4);
@@ -335,8 +371,10 @@ function parseStructure(fdt: Fdt, strings: usize, stringsSize: u32): FdtResult {
       if (nameOff >= stringsSize) return fdtFail(E_BOOT_BAD_TAG, "property name offset " + hex(nameOff) + " is past the strings block");
       let nameLen = terminated(strings + nameOff, stringsSize - nameOff);
       if (nameLen < 0) return fdtFail(E_BOOT_BAD_TAG, "property name at strings offset " + hex(nameOff) + " is not NUL-terminated");
-      let name = String.UTF8.decodeUnsafe(strings + nameOff, <usize>nameLen);
-      current.properties.push(new FdtProperty(name, off, len));
+      fdt.properties.push(nameOff);
+      fdt.properties.push(off);
+      fdt.properties.push(len);
+      current.propertyCount++;
       off = align4(off + len);
     } else if (token == TOKEN_END_NODE) {
       if (current === null) return fdtFail(E_BOOT_BAD_TAG, "END_NODE at " + hex(at) + " without a node");

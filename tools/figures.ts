@@ -1,18 +1,26 @@
 // Measures the figures docs/benchmarks.md reports, and prints them as a
 // Markdown table (also saved as build/figures-<arch>.json).
 //
-//   node build/tools/figures.mjs --arch x86_64 [--boots 3]
+//   node build/tools/figures.mjs --arch x86_64|aarch64 [--boots 3]
 //
 // - sizes: kernel.wasm before/after wasm-opt, the generated C, kernel.elf
-//   (file and loaded bytes), the ISO;
-// - build time: a clean build of the kernel and the ISO (npm and apt excluded);
+//   (file and loaded bytes), the bootable image (x86_64: the GRUB ISO;
+//   aarch64: the arm64 Image for -kernel);
+// - build time: a clean build of the kernel and that image (npm and apt excluded);
 // - guest instructions from the trampoline's entry (and from kernel_main) to
 //   the first prompt, read from the kernel's boot line under
-//   `-icount shift=0`, where QEMU advances the cycle counter by one per guest
-//   instruction (checked here: the trampoline must calibrate the TSC at
-//   ~1000 MHz against the PIT, which runs on the same virtual clock);
-// - wall time from QEMU's start to the prompt, BIOS and UEFI (TCG: this
-//   measures the emulator as much as the kernel, so the median of --boots);
+//   `-icount shift=0`, where one guest instruction is one nanosecond of
+//   virtual time. The kernel counts in cycle-counter ticks:
+//     x86_64   the TSC, which QEMU then runs at 1 GHz: one tick per
+//              instruction (checked: the trampoline must calibrate it at
+//              ~1000 MHz against the PIT, which runs on the same clock);
+//     aarch64  CNTVCT_EL0, which ticks at CNTFRQ_EL0 (QEMU 7.2: 62.5 MHz), so
+//              one tick is 1e9 / CNTFRQ instructions (16); the figure is
+//              ticks x 16, good to +-16 instructions, and the raw ticks are
+//              reported too. The frequency is read from the trampoline's line;
+// - wall time from QEMU's start to the prompt (TCG: this measures the
+//   emulator as much as the kernel, so the median of --boots): x86_64 on
+//   BIOS and UEFI, aarch64 on each CPU model the tests boot;
 // - the bounds-check choice: the same kernel built with wasm2c's explicit
 //   checks (BOUNDS_CHECKS=explicit), its code size and boot instructions.
 
@@ -65,20 +73,51 @@ function elfSections(path: string): { text: number; data: number; bss: number } 
 interface BootFigures {
   instructionsFromEntry: number;
   instructionsFromMain: number;
-  tscMHz: number;
+  ticksFromEntry: number; // raw cycle-counter ticks, as the kernel printed them
+  ticksFromMain: number;
+  counterHz: number; // the cycle counter's rate under -icount shift=0
+  instructionsPerTick: number;
+}
+
+// A QEMU machine of the figures: the arch's default, or an AArch64 CPU model.
+interface Machine {
+  label: string;
+  cpu?: string;
+  machine?: string;
+}
+
+const AARCH64_MACHINES: Machine[] = [
+  { label: "cortex-a72, entered at EL1", cpu: "cortex-a72" },
+  { label: "cortex-a57, entered at EL2", cpu: "cortex-a57", machine: "virt,gic-version=3,virtualization=on" },
+  { label: "max, entered at EL2", cpu: "max", machine: "virt,gic-version=3,virtualization=on" },
+];
+
+// The counter's rate from the trampoline's first line, in Hz.
+function counterHz(arch: Arch, output: string): number {
+  const match = arch === "x86_64" ? /TSC (\d+) MHz/.exec(output) : /generic timer (\d+) Hz/.exec(output);
+  if (!match) return NaN;
+  return arch === "x86_64" ? Number(match[1]) * 1e6 : Number(match[1]);
 }
 
 async function bootInstructions(arch: Arch, image: string, name: string): Promise<BootFigures> {
   const vm = await QemuHarness.boot({ arch, image, name, icount: true, timeoutMs: 120_000, noReboot: true });
   try {
     const boot = await vm.expect(/boot: (\d+) cycles from trampoline entry to prompt, (\d+) from kernel_main/, 120_000);
-    const tsc = /TSC (\d+) MHz/.exec(vm.output);
     await vm.expect("camos> ", 10_000);
     vm.close({ keepLog: false });
+    const hz = counterHz(arch, vm.output);
+    // x86_64: the TSC is an instruction counter under icount (its ~1 GHz
+    // rate is the check). aarch64: 1 ns of virtual time per instruction.
+    const perTick = arch === "x86_64" ? 1 : 1e9 / hz;
+    const ticksFromEntry = Number(boot.groups![1]);
+    const ticksFromMain = Number(boot.groups![2]);
     return {
-      instructionsFromEntry: Number(boot.groups![1]),
-      instructionsFromMain: Number(boot.groups![2]),
-      tscMHz: tsc ? Number(tsc[1]) : NaN,
+      instructionsFromEntry: Math.round(ticksFromEntry * perTick),
+      instructionsFromMain: Math.round(ticksFromMain * perTick),
+      ticksFromEntry,
+      ticksFromMain,
+      counterHz: hz,
+      instructionsPerTick: perTick,
     };
   } catch (error) {
     vm.close({ keepLog: true });
@@ -86,10 +125,13 @@ async function bootInstructions(arch: Arch, image: string, name: string): Promis
   }
 }
 
-async function wallTimeToPrompt(arch: Arch, image: string, firmware: Firmware, boots: number): Promise<number> {
+async function wallTimeToPrompt(arch: Arch, image: string, firmware: Firmware, boots: number, machine: Machine = { label: "" }): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < boots; i++) {
-    const vm = await QemuHarness.boot({ arch, image, firmware, name: `figures-${firmware}-${i}`, timeoutMs: 120_000, noReboot: true });
+    const name = `figures-${machine.cpu ?? firmware}-${i}`;
+    const vm = await QemuHarness.boot({
+      arch, image, firmware, name, cpu: machine.cpu, machine: machine.machine, timeoutMs: 120_000, noReboot: true,
+    });
     try {
       await vm.expect("camos> ", 120_000);
       times.push(vm.promptAtMs!);
@@ -110,21 +152,28 @@ const count = (n: number): string => n.toLocaleString("en-US");
 async function main(): Promise<void> {
   const { arch, boots } = parseArguments(process.argv.slice(2));
   const build = `build/${arch}`;
-  const iso = `${build}/cam-os.iso`;
+  // What the tests boot: the GRUB ISO on x86_64, the arm64 Image on aarch64.
+  const imageName = arch === "x86_64" ? "cam-os.iso" : "Image";
+  const image = `${build}/${imageName}`;
+  const explicitImage = `${build}-explicit/${imageName}`;
 
   make(["deps"]);
   spawnSync("rm", ["-rf", "build/kernel", build, `${build}-explicit`]);
-  const buildSeconds = make([iso, `ARCH=${arch}`]);
-  make([`${build}-explicit/kernel.elf`, `ARCH=${arch}`, "BOUNDS_CHECKS=explicit"]);
-  make([`${build}-explicit/cam-os.iso`, `ARCH=${arch}`, "BOUNDS_CHECKS=explicit"]);
+  const buildSeconds = make([image, `ARCH=${arch}`]);
+  make([explicitImage, `ARCH=${arch}`, "BOUNDS_CHECKS=explicit"]);
 
   const elf = elfSections(`${build}/kernel.elf`);
   const guardCode = elfSections(`${build}/obj/kernel_wasm.o`).text;
   const explicitCode = elfSections(`${build}-explicit/obj/kernel_wasm.o`).text;
-  const guardBoot = await bootInstructions(arch, iso, "figures-icount");
-  const explicitBoot = await bootInstructions(arch, `${build}-explicit/cam-os.iso`, "figures-icount-explicit");
-  const biosMs = await wallTimeToPrompt(arch, iso, "bios", boots);
-  const uefiMs = await wallTimeToPrompt(arch, iso, "uefi", boots);
+  const guardBoot = await bootInstructions(arch, image, "figures-icount");
+  const explicitBoot = await bootInstructions(arch, explicitImage, "figures-icount-explicit");
+  const wallMs: Record<string, number> = {};
+  if (arch === "x86_64") {
+    wallMs.bios = await wallTimeToPrompt(arch, image, "bios", boots);
+    wallMs.uefi = await wallTimeToPrompt(arch, image, "uefi", boots);
+  } else {
+    for (const machine of AARCH64_MACHINES) wallMs[machine.label] = await wallTimeToPrompt(arch, image, "bios", boots, machine);
+  }
 
   const figures = {
     arch,
@@ -138,29 +187,32 @@ async function main(): Promise<void> {
       kernelElfText: elf.text,
       kernelElfData: elf.data,
       kernelElfBss: elf.bss,
-      iso: bytes(iso),
+      image: bytes(image),
     },
     buildSeconds,
     boot: guardBoot,
-    wallMsToPrompt: { bios: biosMs, uefi: uefiMs, boots },
+    wallMsToPrompt: { ...wallMs, boots },
     boundsChecks: { guardCode, explicitCode, guardBoot: guardBoot.instructionsFromMain, explicitBoot: explicitBoot.instructionsFromMain },
   };
   writeFileSync(`build/figures-${arch}.json`, JSON.stringify(figures, null, 2) + "\n");
 
   const s = figures.sizes;
+  const counter = arch === "x86_64"
+    ? [["TSC rate under -icount shift=0", `${guardBoot.counterHz / 1e6} MHz (1 cycle = 1 guest instruction)`]]
+    : [["CNTVCT_EL0 rate (CNTFRQ_EL0) under -icount shift=0", `${guardBoot.counterHz} Hz (1 tick = ${guardBoot.instructionsPerTick} guest instructions, so +-${guardBoot.instructionsPerTick})`],
+       ["counter ticks, trampoline entry / kernel_main to prompt", `${count(guardBoot.ticksFromEntry)} / ${count(guardBoot.ticksFromMain)}`]];
   const rows: [string, string][] = [
     ["kernel.wasm (asc -O3)", kib(s.kernelWasm)],
     ["kernel.wasm after wasm-opt -O3", kib(s.kernelOptWasm)],
     ["generated C (wasm2c)", `${kib(s.generatedC)}, ${count(s.generatedCLines)} lines`],
     ["kernel.elf file (with symbols)", kib(s.kernelElfFile)],
     ["kernel.elf loaded: text / data / bss", `${kib(elf.text)} / ${kib(elf.data)} / ${kib(elf.bss)}`],
-    ["ISO (GRUB, BIOS + UEFI)", mib(s.iso)],
-    ["clean build of kernel + ISO", `${buildSeconds.toFixed(1)} s`],
-    ["TSC rate under -icount shift=0", `${guardBoot.tscMHz} MHz (1 cycle = 1 guest instruction)`],
+    arch === "x86_64" ? ["ISO (GRUB, BIOS + UEFI)", mib(s.image)] : ["arm64 Image (-kernel, booti)", kib(s.image)],
+    [`clean build of kernel + ${arch === "x86_64" ? "ISO" : "Image"}`, `${buildSeconds.toFixed(1)} s`],
+    ...(counter as [string, string][]),
     ["guest instructions, trampoline entry to prompt", count(guardBoot.instructionsFromEntry)],
     ["guest instructions, kernel_main to prompt", count(guardBoot.instructionsFromMain)],
-    [`wall time QEMU start to prompt, BIOS (median of ${boots})`, `${biosMs} ms`],
-    [`wall time QEMU start to prompt, UEFI (median of ${boots})`, `${uefiMs} ms`],
+    ...Object.entries(wallMs).map(([what, ms]): [string, string] => [`wall time QEMU start to prompt, ${arch === "x86_64" ? what.toUpperCase() : what} (median of ${boots})`, `${ms} ms`]),
     ["kernel code (kernel_wasm.o text), guard pages / explicit checks", `${kib(guardCode)} / ${kib(explicitCode)} (+${(((explicitCode - guardCode) / guardCode) * 100).toFixed(0)}%)`],
     ["kernel_main to prompt, guard pages / explicit checks", `${count(guardBoot.instructionsFromMain)} / ${count(explicitBoot.instructionsFromMain)}`],
   ];

@@ -343,6 +343,12 @@ describe("dtb: malformed blobs are named errors", () => {
     fails(parseDtb(two.build().addr, 0), E_BOOT_BAD_TAG, "second root");
   });
 
+  it("refuses a property after a subnode (the format puts properties first)", () => {
+    let f = smallMachine();
+    f.begin("chosen").end().str("late", "property");
+    fails(parseDtb(f.end().build().addr, 0), E_BOOT_BAD_TAG, "after a subnode");
+  });
+
   it("refuses nodes nested absurdly deep", () => {
     let f = new FdtBuilder();
     for (let i = 0; i < 40; i++) f.begin("n" + i.toString());
