@@ -21,8 +21,10 @@
 //  ┌──────────────┬──────────────┬────────┬────────┬───┬────┬───────┬───────┐
 //  │ trace id     │ tick (first) │ caller │ target │op │kind│verdict│ count │
 //  └──────────────┴──────────────┴────────┴────────┴───┴────┴───────┴───────┘
+//                                 └── "who": one u64 ──┘└─ "what": one u32 ┘
+// Coalescing compares "who" and "what": two loads per record.
 
-import { MAX_PROCESSES, RATE_BURST, RATE_REFILL_PER_TICK } from "./abi";
+import { AUDIT_TARGET_ENDPOINT, MAX_PROCESSES, RATE_BURST, RATE_REFILL_PER_TICK } from "./abi";
 import { timerTicks } from "./state";
 
 export const AUDIT_RING: u32 = 1024;      // records per ring; a power of two
@@ -65,6 +67,48 @@ export function auditReset(): void {
   allowedEvents = 0;
 }
 
+const WHO_OFFSET: usize = 16;   // caller, target
+const WHAT_OFFSET: usize = 24;  // op, kind, verdict
+
+@inline function who(caller: u32, target: u32): u64 {
+  return (<u64>target << 32) | <u64>caller;
+}
+
+@inline function what(op: u32, kind: u8, verdict: i32): u32 {
+  return (op & 0xff) | (<u32>kind << 8) | (<u32>(verdict & 0xffff) << 16);
+}
+
+// The record among the newest `look` of `ring` that matches; 0 when none.
+@inline function coalescing(ring: usize, written: u64, look: u64, whoKey: u64, whatKey: u32): usize {
+  if (look > written) look = written;
+  for (let back: u64 = 1; back <= look; back++) {
+    let r = changetype<usize>(recordAt(ring, written - back));
+    if (load<u64>(r + WHO_OFFSET) == whoKey && load<u32>(r + WHAT_OFFSET) == whatKey) return r;
+  }
+  return 0;
+}
+
+@inline function countOne(r: usize): u64 {
+  let record = changetype<AuditRecord>(r);
+  if (record.count != U32.MAX_VALUE) record.count++;
+  return record.trace;
+}
+
+// The fast path's record of an allowed IPC operation on an endpoint: a
+// round trip alternates two records (the call, the reply), so the newest
+// two are all it looks at before the general case.
+@inline export function auditAllowedIpc(caller: u32, op: u32, endpoint: u32): void {
+  let whoKey = who(caller, endpoint);
+  let whatKey = what(op, AUDIT_TARGET_ENDPOINT, 0);
+  let r = coalescing(allowedRing, allowedWritten, 2, whoKey, whatKey);
+  if (r != 0) {
+    allowedEvents++;
+    countOne(r);
+    return;
+  }
+  auditRecord(caller, op, AUDIT_TARGET_ENDPOINT, endpoint, 0);
+}
+
 // Records one decision; returns its trace id (a coalesced one returns the
 // id of the record it joined).
 export function auditRecord(caller: u32, op: u32, kind: u8, target: u32, verdict: i32): u64 {
@@ -73,14 +117,8 @@ export function auditRecord(caller: u32, op: u32, kind: u8, target: u32, verdict
   let written = denied ? deniedWritten : allowedWritten;
   if (denied) deniedEvents++;
   else allowedEvents++;
-  let look = min<u64>(written, <u64>AUDIT_COALESCE);
-  for (let back: u64 = 1; back <= look; back++) {
-    let r = recordAt(ring, written - back);
-    if (r.caller == caller && r.target == target && r.op == <u8>op && r.kind == kind && r.verdict == <i16>verdict) {
-      if (r.count != U32.MAX_VALUE) r.count++;
-      return r.trace;
-    }
-  }
+  let match = coalescing(ring, written, <u64>AUDIT_COALESCE, who(caller, target), what(op, kind, verdict));
+  if (match != 0) return countOne(match);
   let r = recordAt(ring, written);
   let trace = nextTrace++;
   r.trace = trace;

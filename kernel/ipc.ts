@@ -64,7 +64,6 @@ const CAP_BITS: u64 = LABEL_CAP_MASK << LABEL_CAP_SHIFT;
   sends: u64;
   replies: u64;
   denials: u64;
-  received: u64;
 }
 
 // A queued asynchronous message (64 bytes).
@@ -229,6 +228,14 @@ function queueRemove(head: usize, tail: usize, tid: u32): void {
 // ---------------------------------------------------------------------------
 // Delivery.
 
+// A woken thread's status and message, all seven registers. Every IPC
+// delivery to a blocked thread goes through here, so a bulk register
+// import from the trampoline would change only this function.
+@inline function deliverWoken(tid: u32, badge: u64, label: u64, w0: u64, w1: u64, w2: u64, w3: u64): void {
+  arch.context_set(tid, arch.REG_STATUS, 0);
+  deliverRegs(tid, badge, label, w0, w1, w2, w3);
+}
+
 // A message into a thread's result registers r0..r5 (not its status).
 @inline function deliverRegs(tid: u32, badge: u64, label: u64, w0: u64, w1: u64, w2: u64, w3: u64): void {
   arch.context_set(tid, arch.REG_RESULT0, badge);
@@ -289,9 +296,7 @@ export function ipcCallFast(caller: u32, ep: u32, badge: u64, label: u64, w0: u6
   ct.blockedOn = ep;
   ct.recvSlot = <u8>(label >> LABEL_RECV_SHIFT);
   e.calls++;
-  e.received++;
-  arch.context_set(r, arch.REG_STATUS, 0);
-  deliverRegs(r, badge, label & LABEL_MASK, w0, w1, w2, w3);
+  deliverWoken(r, badge, label & LABEL_MASK, w0, w1, w2, w3);
   return schedSwitchTo(r);
 }
 
@@ -308,8 +313,7 @@ export function ipcReplyRecvFast(server: u32, ep: u32, recvCap: u32, label: u64,
   if (ct.generation != st.replyGen || ct.state != THREAD_BLOCKED_REPLY || e.callHead != 0 || e.count != 0) return 0;
   st.replyTo = 0;
   endpointAt(ct.blockedOn).replies++;
-  arch.context_set(c, arch.REG_STATUS, 0);
-  deliverRegs(c, 0, label & LABEL_MASK, w0, w1, w2, w3);
+  deliverWoken(c, 0, label & LABEL_MASK, w0, w1, w2, w3);
   st.recvSlot = <u8>(label >> LABEL_RECV_SHIFT);
   st.boundNotification = 0;
   st.state = THREAD_BLOCKED_RECV;
@@ -337,7 +341,6 @@ export function ipcCall(caller: u32, ep: u32, badge: u64, label: u64, w0: u64, w
   let r = queuePop(receivers(e), receiversTail(e));
   if (r != 0) {
     takeCall(r, caller, badge, label, w0, w1, w2, w3, capRef, capGen);
-    e.received++;
     arch.context_set(r, arch.REG_STATUS, 0);
     threadReadyFirst(r);
     return E_OK;
@@ -364,11 +367,9 @@ export function ipcSend(senderPid: u32, ep: u32, badge: u64, label: u64, w0: u64
   let e = endpointAt(ep);
   let r = queuePop(receivers(e), receiversTail(e));
   if (r != 0) {
-    arch.context_set(r, arch.REG_STATUS, 0);
-    deliverRegs(r, badge, receivedLabel(r, label, capRef, capGen), w0, w1, w2, w3);
+    deliverWoken(r, badge, receivedLabel(r, label, capRef, capGen), w0, w1, w2, w3);
     threadReady(r);
     e.sends++;
-    e.received++;
     return E_OK;
   }
   if (e.count >= e.depth) return E_QUEUE_FULL;
@@ -408,7 +409,6 @@ function takePending(tid: u32, ep: u32): bool {
     e.head = e.head + 1 == e.depth ? 0 : e.head + 1;
     e.count--;
   }
-  e.received++;
   return true;
 }
 
@@ -478,8 +478,7 @@ function replyTarget(tid: u32): i32 {
 function replyDeliver(c: u32, label: u64, w0: u64, w1: u64, w2: u64, w3: u64, capRef: u32, capGen: u32): void {
   let ct = threadAt(c);
   endpointAt(ct.blockedOn).replies++;
-  arch.context_set(c, arch.REG_STATUS, 0);
-  deliverRegs(c, 0, receivedLabel(c, label, capRef, capGen), w0, w1, w2, w3);
+  deliverWoken(c, 0, receivedLabel(c, label, capRef, capGen), w0, w1, w2, w3);
 }
 
 // SYS_REPLY: the caller gets the reply (badge 0) and becomes ready; the

@@ -35,7 +35,7 @@ import {
 } from "./abi";
 import { frames_free_bytes, frames_total_bytes, frames_used_bytes } from "./frames";
 import { KERNEL_VERSION, TIMER_HZ, timerTicks } from "./state";
-import { auditFind, auditRecord, rateTake } from "./audit";
+import { auditAllowedIpc, auditFind, auditRecord, rateTake } from "./audit";
 import { capAt, capDelete, capDerive, capFind, capGid, capInstall, capLookup, capRevoke } from "./cap";
 import {
   endpointAt, endpointDenied, endpointName, endpointUsed, ipcCall, ipcCallFast, ipcCallFastReady,
@@ -125,7 +125,7 @@ function finish(tid: u32, index: u32, number: u32, status: i32): u32 {
   let ep = c.object;
   if (!ipcCallFastReady(ep, label) || !rateTake(index)) return 0;
   let next = ipcCallFast(tid, ep, c.badge, label, w0, w1, w2, w3);
-  auditRecord(pidOf(index), SYS_CALL, AUDIT_TARGET_ENDPOINT, ep, E_OK);
+  auditAllowedIpc(pidOf(index), SYS_CALL, ep);
   return next;
 }
 
@@ -136,7 +136,7 @@ function finish(tid: u32, index: u32, number: u32, status: i32): u32 {
   let c = capAt(gid);
   if (c.type != CAP_ENDPOINT || (c.rights & RIGHT_RECEIVE) == 0) return 0;
   let next = ipcReplyRecvFast(tid, c.object, gid, label, w0, w1, w2, w3);
-  if (next != 0) auditRecord(pidOf(index), SYS_REPLY_RECV, AUDIT_TARGET_ENDPOINT, c.object, E_OK);
+  if (next != 0) auditAllowedIpc(pidOf(index), SYS_REPLY_RECV, c.object);
   return next;
 }
 
