@@ -46,7 +46,7 @@ import { timerTicks } from "./state";
 
 export { MAX_PROCESSES } from "./abi";
 export const MAX_THREADS: u32 = 128;
-export const MAX_SEGMENTS: u32 = 8;
+export const MAX_SEGMENTS: u32 = 16;       // as kernel/module.ts MAX_SEGMENTS (proc.spec checks)
 export const MAX_SERVICES: u32 = 64;
 export const NAME_BYTES: u32 = 32;
 export const REASON_BYTES: u32 = 96;

@@ -8,15 +8,17 @@ import {
   bootObjectsCreate, faultHandle, initStart, nameText, processAt, processByPid, processCreate, processExit,
   processKill, processKillBy, processMemGrow, processStateOf, reasonText, schedNext, schedPreempt,
   schedTimerTick, serviceFaultCount, serviceStartCount, setModuleSource, spawnModule, threadAt,
-  THREAD_READY, THREAD_SLEEPING, MAX_PROCESSES, reasonSet,
+  THREAD_READY, THREAD_SLEEPING, MAX_PROCESSES, MAX_SEGMENTS,
 } from "../../kernel/proc";
+import { MAX_SEGMENTS as LOADER_MAX_SEGMENTS, USER_IMAGE_BASE as LOADER_IMAGE_BASE, USER_IMAGE_END } from "../../kernel/module";
 import { capAt, capGid } from "../../kernel/cap";
 import { VerifiedModule } from "../../kernel/image";
 import { FAULT_PAGE, FAULT_PROTECTION, MAP_EXECUTE, MAP_WRITE, REG_RESULT0 } from "../../kernel/arch";
 import {
   CAP_AUDIT, CAP_ENDPOINT, CAP_LOG, CAP_NOTIFICATION, CAP_SPAWN, E_BAD_MODULE, E_NO_MEMORY, E_NOT_FOUND,
   EXIT_FAULT, EXIT_KILLED, INIT_SLOT_AUDIT, INIT_SLOT_DEATHS, INIT_SLOT_LOG, INIT_SLOT_SPAWN, PROC_DEAD,
-  PROC_FREE, PROC_RUNNING, RIGHT_SEND, SYS_SLEEP, SYS_WAIT, USER_STACK_TOP, USER_WASM_BASE, WASM_PAGE_BYTES,
+  PROC_FREE, PROC_RUNNING, RIGHT_SEND, SYS_SLEEP, SYS_WAIT, USER_IMAGE_BASE, USER_STACK_TOP, USER_WASM_BASE,
+  WASM_PAGE_BYTES,
 } from "../../kernel/abi";
 import { frame_alloc, frame_free, frames_free_count } from "../../kernel/frames";
 import { timerTick } from "../../kernel/state";
@@ -98,6 +100,12 @@ describe("processCreate", () => {
     let index = spawnProcess("late", []);
     expect(index).toBe(5);
     expect(processAt(index).pid).toBe(<u32>MAX_PROCESSES + 1);
+  });
+
+  it("takes every module the loader takes: as many segments, the same image range", () => {
+    expect(MAX_SEGMENTS).toBe(LOADER_MAX_SEGMENTS);
+    expect(USER_IMAGE_BASE).toBe(LOADER_IMAGE_BASE);
+    expect(USER_IMAGE_END).toBe(USER_WASM_BASE);
   });
 
   it("refuses a module whose segments do not check out, leaving nothing behind", () => {
