@@ -20,7 +20,7 @@
 
 /* One system call: status (E_OK or a negative E_*) returned, the six result
  * registers in out[0..5] (whatever the kernel left there, even on error).
- * syscall_<arch>.c. */
+ * syscall_<arch>.c. sys_exit is in runtime.c. */
 int64_t sys6(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
              uint64_t out[6]);
 

@@ -27,9 +27,3 @@ int64_t sys6(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3
   out[5] = x6;
   return (int64_t)x0;
 }
-
-void sys_exit(uint64_t code) {
-  uint64_t ignored[6];
-  sys6(SYS_EXIT, code, 0, 0, 0, 0, 0, ignored);
-  for (;;) __asm__ volatile("udf #0"); /* SYS_EXIT does not return */
-}

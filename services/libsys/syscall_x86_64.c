@@ -27,9 +27,3 @@ int64_t sys6(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3
   out[5] = r9;
   return (int64_t)rax;
 }
-
-void sys_exit(uint64_t code) {
-  uint64_t ignored[6];
-  sys6(SYS_EXIT, code, 0, 0, 0, 0, 0, ignored);
-  for (;;) __asm__ volatile("ud2"); /* SYS_EXIT does not return */
-}
