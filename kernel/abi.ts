@@ -72,7 +72,8 @@ export const SYS_BOOT_INFO: u32 = 24;    // (spawn slot [READ], service index, b
 export const SYS_SLEEP: u32 = 25;        // (milliseconds): blocks that long, rounded up to timer ticks; 0 returns at once
 export const SYS_KERNEL_INFO: u32 = 26;  // (KERNEL_INFO_*) -> see KERNEL_INFO below; needs no capability (nothing secret)
 export const SYS_POWER: u32 = 27;        // (power slot [WRITE], POWER_RESET or POWER_OFF): does not return on success
-export const SYS_COUNT: u32 = 28;
+export const SYS_MAP: u32 = 28;          // (mmio or memory slot [MAP], user address, offset, bytes): see MAP below
+export const SYS_COUNT: u32 = 29;
 
 // ---- errors (negative in the status register) ----
 export const E_OK: i32 = 0;
@@ -172,6 +173,9 @@ export const TRAP_EXHAUSTION: u32 = 8;         // call stack exhausted
 //   0x0000_0001_0000_0000  wasm linear memory, grown by SYS_MEM_GROW; the
 //                          rest of its 8 GiB reservation stays unmapped, so
 //                          any out-of-bounds wasm access faults
+//   0x0000_0010_0000_0000  SYS_MAP window: device pages and shared regions,
+//   .. 0x0000_7000_0000_0000  placed where the caller asks (libsys's native
+//                          code reaches them; wasm code cannot)
 //   0x0000_7fff_fffe_f000  guard page (never mapped)
 //   0x0000_7fff_ffff_0000  top of the 64 KiB user stack
 //   0x0000_8000_0000_0000  end of the user half
@@ -182,6 +186,8 @@ export const WASM_PAGE_BYTES: u64 = 64 << 10;
 export const USER_STACK_TOP: u64 = 0x0000_7fff_ffff_0000;
 export const USER_STACK_BYTES: u64 = 64 << 10;
 export const USER_SPACE_END: u64 = 0x0000_8000_0000_0000;
+export const USER_MAP_BASE: u64 = 0x0000_0010_0000_0000;
+export const USER_MAP_END: u64 = 0x0000_7000_0000_0000;
 
 // ---- SYS_PROC_INFO(audit slot, index, buffer, length) ----
 // index: a process table index, 0 .. MAX_PROCESSES - 1 (E_BAD_ARG beyond;
@@ -242,6 +248,16 @@ export const KERNEL_INFO_MEMORY: u32 = 2;
 // ---- SYS_POWER(power slot [WRITE], operation) ----
 export const POWER_RESET: u32 = 0;
 export const POWER_OFF: u32 = 1;
+
+// ---- SYS_MAP(slot [MAP], user address, offset, bytes) ----
+// Maps bytes [offset, offset + bytes) of a CAP_MMIO (uncached, device) or
+// CAP_MEMORY range at the user address, inside [USER_MAP_BASE, USER_MAP_END).
+// All three page-aligned, bytes > 0, the range inside the capability's
+// (E_BAD_ARG otherwise), not overlapping an earlier SYS_MAP of the caller's
+// (E_BAD_ARG); writable only with RIGHT_WRITE; never executable. At most
+// MAX_MAPS per process (E_NO_MEMORY). Deleting or revoking the capability
+// unmaps what was mapped through it; so does death.
+export const MAX_MAPS: u32 = 8;
 
 // ---- limits every service can rely on ----
 export const MAX_PROCESSES: u32 = 64;    // SYS_PROC_INFO indices 0 .. MAX_PROCESSES - 1

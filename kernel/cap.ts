@@ -33,10 +33,11 @@
 //     so revoking an ancestor still reaches them
 
 import {
-  CAP_ENDPOINT, CAP_NONE, CAP_SLOTS, E_BAD_ARG, E_BAD_SLOT, E_NO_CAP, E_NO_RIGHTS, E_OK, E_SLOT_FULL,
+  CAP_ENDPOINT, CAP_MEMORY, CAP_MMIO, CAP_NONE, CAP_SLOTS, E_BAD_ARG, E_BAD_SLOT, E_NO_CAP, E_NO_RIGHTS, E_OK, E_SLOT_FULL,
   LABEL_CAP_LOST, LABEL_CAP_SHIFT, MAX_PROCESSES, RIGHT_GRANT, RIGHT_RECEIVE, RIGHTS_ALL,
 } from "./abi";
 import { endpointReceiveCapAdded, endpointReceiveCapRemoved } from "./ipc";
+import { deviceUnmapCap } from "./proc";
 
 @unmanaged export class CapSlot {
   type: u8;
@@ -179,7 +180,8 @@ function detach(gid: u32): void {
 }
 
 // Empties `gid`: its children move up to its parent, the slot's generation
-// changes, and IPC hears of a RECEIVE capability gone.
+// changes, IPC hears of a RECEIVE capability gone, and pages mapped through
+// an MMIO or memory capability are unmapped.
 function capClear(gid: u32): void {
   let c = capAt(gid);
   let parent = c.parent;
@@ -212,6 +214,7 @@ function capClear(gid: u32): void {
   c.firstChild = 0;
   c.generation++;
   if (type == CAP_ENDPOINT && (rights & RIGHT_RECEIVE) != 0) endpointReceiveCapRemoved(object, gid);
+  if (type == CAP_MMIO || type == CAP_MEMORY) deviceUnmapCap(gid);
 }
 
 // SYS_CAP_DELETE: E_BAD_SLOT when out of range or empty.

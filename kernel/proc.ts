@@ -26,7 +26,7 @@ import {
   CAP_AUDIT, CAP_ENDPOINT, CAP_IO_PORTS, CAP_IRQ, CAP_LOG, CAP_MEMORY, CAP_MMIO, CAP_NOTIFICATION,
   CAP_POWER, CAP_PROCESS, CAP_SLOTS, CAP_SPAWN, E_BAD_ARG, E_BAD_MODULE, E_NO_MEMORY, E_NOT_FOUND, E_OK,
   EXIT_FAULT, EXIT_KILLED, EXIT_TRAP_BASE, INIT_SLOT_AUDIT, INIT_SLOT_DEATHS, INIT_SLOT_LOG, INIT_SLOT_SPAWN,
-  MAX_IRQ_SOURCES, MAX_PROCESSES,
+  MAX_IRQ_SOURCES, MAX_MAPS, MAX_PROCESSES,
   PROC_BLOCKED, PROC_DEAD, PROC_FREE, PROC_RUNNING, RIGHT_GRANT, RIGHT_READ, RIGHT_RECEIVE,
   RIGHT_WRITE, RIGHTS_ALL, SERVICE_NONE, TRAP_CALL_INDIRECT, TRAP_DIV_BY_ZERO, TRAP_EXHAUSTION,
   TRAP_INT_OVERFLOW, TRAP_INVALID_CONVERSION, TRAP_OOB, TRAP_UNCAUGHT_EXCEPTION, TRAP_UNREACHABLE,
@@ -314,6 +314,10 @@ const reasonPool = memory.data(<i32>(REASON_BYTES * MAX_PROCESSES), 16);
 // Per process, MAX_SEGMENTS × (virt u64, pages u64).
 const SEGMENT_ENTRY: usize = 16;
 const segmentPool = memory.data(<i32>(16 * MAX_SEGMENTS * MAX_PROCESSES), 16);
+// Per process, MAX_MAPS × (virt u64, pages u32, capability gid + 1 u32): its
+// SYS_MAP regions, which it does not own (never freed, only unmapped).
+const MAP_ENTRY: usize = 16;
+const mapPool = memory.data(<i32>(16 * MAX_MAPS * MAX_PROCESSES), 16);
 
 let nextPid: u32 = 1;
 let deathCounter: u64 = 0;
@@ -338,6 +342,10 @@ export function initService(): u32 {
 
 @inline function segmentEntry(index: u32, n: u32): usize {
   return segmentPool + (<usize>index * MAX_SEGMENTS + n) * SEGMENT_ENTRY;
+}
+
+@inline function mapEntry(index: u32, n: u32): usize {
+  return mapPool + (<usize>index * MAX_MAPS + n) * MAP_ENTRY;
 }
 
 @inline export function threadProcess(tid: u32): u32 {
@@ -442,6 +450,7 @@ export function moduleFor(service: u32): VerifiedModule | null {
 export function kernelObjectsReset(): void {
   memory.fill(threadPool, 0, THREAD_BYTES * MAX_THREADS);
   memory.fill(processPool, 0, PROCESS_BYTES * MAX_PROCESSES);
+  memory.fill(mapPool, 0, MAP_ENTRY * MAX_MAPS * MAX_PROCESSES);
   memory.fill(serviceDepends, 0, 8 * MAX_SERVICES);
   memory.fill(serviceStarts, 0, 4 * MAX_SERVICES);
   memory.fill(serviceFaults, 0, 4 * MAX_SERVICES);
@@ -564,7 +573,7 @@ export function processCreate(module: VerifiedModule, supervisor: i32, service: 
     return E_NO_MEMORY;
   }
   processInit(index, module, supervisor, service, tid, root);
-  let status = processMap(index, module);
+  let status = imageMap(index, module);
   if (status == E_OK) status = processInstallCaps(index, module.manifest.caps);
   if (status != E_OK) {
     reasonSet(index, "could not be created");
@@ -623,7 +632,7 @@ function processInit(index: u32, module: VerifiedModule, supervisor: i32, servic
 
 // Maps the segments and the stack. Segment ranges are recorded before they
 // are mapped, so a failure half-way is undone by processTeardown.
-function processMap(index: u32, module: VerifiedModule): i32 {
+function imageMap(index: u32, module: VerifiedModule): i32 {
   let p = processAt(index);
   for (let i = 0; i < module.segments.length; i++) {
     let s = module.segments[i];
@@ -756,6 +765,63 @@ export function processMemGrow(index: u32, pages: u64): i64 {
 }
 
 // ---------------------------------------------------------------------------
+// Device pages and shared regions: SYS_MAP.
+
+// Maps `pages` pages of physical `phys` at `virt` with `flags`, through the
+// capability `gid`; the caller checked alignment, the window and the
+// capability's range. E_BAD_ARG when it overlaps an earlier region,
+// E_NO_MEMORY when the table is full or page tables run out (then nothing
+// of it stays mapped).
+export function deviceMap(index: u32, gid: u32, virt: u64, phys: u64, pages: u64, flags: u32): i32 {
+  let free: i32 = -1;
+  for (let n: u32 = 0; n < MAX_MAPS; n++) {
+    let at = mapEntry(index, n);
+    let count = <u64>load<u32>(at + 8);
+    if (count == 0) {
+      if (free < 0) free = <i32>n;
+      continue;
+    }
+    let start = load<u64>(at);
+    if (virt < start + (count << 12) && start < virt + (pages << 12)) return E_BAD_ARG;
+  }
+  if (free < 0) return E_NO_MEMORY;
+  let root = processAt(index).root;
+  for (let i: u64 = 0; i < pages; i++) {
+    if (arch.space_map(root, virt + (i << 12), phys + (i << 12), flags) != 0) {
+      for (let j: u64 = 0; j < i; j++) arch.space_unmap(root, virt + (j << 12));
+      return E_NO_MEMORY;
+    }
+  }
+  let at = mapEntry(index, <u32>free);
+  store<u64>(at, virt);
+  store<u32>(at + 8, <u32>pages);
+  store<u32>(at + 12, gid + 1);
+  return E_OK;
+}
+
+// Unmaps region `n` of process `index` (nothing is freed: the pages are a
+// device's or a shared region's).
+function mapRemove(index: u32, n: u32): void {
+  let at = mapEntry(index, n);
+  let pages = load<u32>(at + 8);
+  if (pages == 0) return;
+  let root = processAt(index).root;
+  let virt = load<u64>(at);
+  for (let i: u32 = 0; i < pages; i++) arch.space_unmap(root, virt + (<u64>i << 12));
+  store<u64>(at, 0);
+  store<u32>(at + 8, 0);
+  store<u32>(at + 12, 0);
+}
+
+// The capability `gid` is gone: what its holder mapped through it goes too.
+export function deviceUnmapCap(gid: u32): void {
+  let index = gid / CAP_SLOTS;
+  for (let n: u32 = 0; n < MAX_MAPS; n++) {
+    if (load<u32>(mapEntry(index, n) + 12) == gid + 1) mapRemove(index, n);
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Death: kill, exit, faults.
 
 // Unmaps `pages` pages from `va` and frees the frames they held.
@@ -776,6 +842,7 @@ function processTeardown(index: u32): void {
   unmapRange(p.root, STACK_BASE, USER_STACK_BYTES >> 12);
   unmapRange(p.root, USER_WASM_BASE, (<u64>p.memPages * WASM_PAGE_BYTES) >> 12);
   p.memPages = 0;
+  for (let n: u32 = 0; n < MAX_MAPS; n++) mapRemove(index, n);
   arch.space_destroy(p.root);
   p.root = 0;
   let tid = p.mainTid;

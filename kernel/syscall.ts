@@ -31,7 +31,7 @@ import {
   SYS_LOG, SYS_MEM_GROW, SYS_NULL, SYS_PORT_IN, SYS_PORT_OUT, SYS_PROC_INFO, SYS_RECV, SYS_REPLY,
   SYS_REPLY_RECV, SYS_SEND, SYS_SIGNAL, SYS_SPAWN, SYS_WAIT, SYS_YIELD, USER_SPACE_END,
   SYS_SLEEP, SYS_KERNEL_INFO, SYS_POWER, KERNEL_INFO_VERSION, KERNEL_INFO_UPTIME, KERNEL_INFO_MEMORY,
-  CAP_POWER, POWER_RESET, POWER_OFF,
+  CAP_POWER, POWER_RESET, POWER_OFF, SYS_MAP, CAP_MMIO, CAP_MEMORY, RIGHT_MAP, USER_MAP_BASE, USER_MAP_END,
 } from "./abi";
 import { frames_free_bytes, frames_total_bytes, frames_used_bytes } from "./frames";
 import { KERNEL_VERSION, TIMER_HZ, timerTicks } from "./state";
@@ -46,7 +46,7 @@ import {
   initService, MAX_PROCESSES, moduleFor, NAME_BYTES, processAt, processByPid, processExit, processKillBy,
   processLive, processMemGrow, processName, processReason, processStateOf, schedCurrent, schedNext, schedStay,
   serviceCount, serviceDependMask, serviceFaultCount, serviceManifest, serviceStartCount, spawnModule,
-  textCopy, textPut, threadAt, threadProcess, threadReady, threadSleep, threadValid, THREAD_RUNNING,
+  deviceMap, textCopy, textPut, threadAt, threadProcess, threadReady, threadSleep, threadValid, THREAD_RUNNING,
 } from "./proc";
 
 // Allowed calls that leave no audit record (denials always do).
@@ -170,6 +170,7 @@ function dispatch(tid: u32, index: u32, number: u32, a0: u64, a1: u64, a2: u64, 
     case SYS_SLEEP: return sysSleep(tid, a0);
     case SYS_KERNEL_INFO: return sysKernelInfo(tid, a0);
     case SYS_POWER: return sysPower(index, a0, a1);
+    case SYS_MAP: return sysMap(index, a0, a1, a2, a3);
   }
   target(AUDIT_TARGET_SYSCALL, number);
   return E_BAD_SYSCALL;
@@ -501,6 +502,23 @@ function auditCap(index: u32, slot: u64): i32 {
   let gid = capLookup(index, slot, CAP_AUDIT, RIGHT_READ);
   if (gid < 0) targetSlot(slot);
   return gid;
+}
+
+// SYS_MAP: a device's pages (uncached) or a shared region into the caller's
+// map window; see kernel/abi.ts MAP.
+function sysMap(index: u32, slot: u64, virt: u64, offset: u64, bytes: u64): i32 {
+  targetSlot(slot);
+  let gid = capFind(index, slot);
+  if (gid < 0) return gid;
+  let c = capAt(<u32>gid);
+  if (c.type != CAP_MMIO && c.type != CAP_MEMORY) return E_NO_CAP;
+  if ((c.rights & RIGHT_MAP) == 0) return E_NO_RIGHTS;
+  if (((virt | offset | bytes) & 0xfff) != 0 || bytes == 0) return E_BAD_ARG;
+  let size = <u64>c.extra;
+  if (offset > size || bytes > size - offset) return E_BAD_ARG;
+  if (virt < USER_MAP_BASE || virt > USER_MAP_END || bytes > USER_MAP_END - virt) return E_BAD_ARG;
+  let flags: u32 = (c.type == CAP_MMIO ? arch.MAP_DEVICE : 0) | ((c.rights & RIGHT_WRITE) != 0 ? arch.MAP_WRITE : 0);
+  return deviceMap(index, <u32>gid, virt, c.base + offset, bytes >> 12, flags);
 }
 
 // ---------------------------------------------------------------------------

@@ -5,14 +5,15 @@
 
 import { syscallDispatch, syscallMachineSet } from "../../kernel/syscall";
 import {
-  initStart, processAt, processByPid, processStateOf, setModuleSource, threadAt, THREAD_READY,
+  initStart, processAt, processByPid, processKill, processStateOf, setModuleSource, threadAt, THREAD_READY,
   THREAD_BLOCKED_WAIT, schedCurrent, MAX_PROCESSES,
 } from "../../kernel/proc";
 import { auditDeniedEvents, auditFind } from "../../kernel/audit";
 import { capAt, capGid } from "../../kernel/cap";
 import { endpointAt, MAX_ENDPOINTS } from "../../kernel/ipc";
 import { VerifiedModule } from "../../kernel/image";
-import { frames_total_bytes } from "../../kernel/frames";
+import { frames_free_count, frames_total_bytes } from "../../kernel/frames";
+import { MAP_DEVICE, MAP_WRITE } from "../../kernel/arch";
 import {
   AUDIT_BACKWARD, AUDIT_DENIALS_ONLY, E_BAD_MODULE, SYS_SLEEP, AUDIT_TARGET_SYSCALL, BOOT_INFO_AVAILABLE, BOOT_INFO_IS_INIT, CAP_AUDIT,
   CAP_ENDPOINT, CAP_IO_PORTS, CAP_LOG, CAP_NONE, CAP_NOTIFICATION, CAP_POWER, CAP_PROCESS, CAP_SPAWN, E_BAD_ARG,
@@ -22,10 +23,11 @@ import {
   RIGHT_WRITE, RIGHTS_ALL, SLOT_SELF, SYS_AUDIT_READ, SYS_BOOT_INFO, SYS_CALL, SYS_CAP_DERIVE, SYS_CAP_INFO,
   SYS_COUNT, SYS_EXIT, SYS_IPC_STATS, SYS_IRQ_ACK, SYS_KERNEL_INFO, SYS_KILL, SYS_LOG, SYS_MEM_GROW, SYS_NULL,
   SYS_PORT_IN, SYS_PORT_OUT, SYS_POWER, SYS_CAP_DELETE, SYS_CAP_REVOKE, SYS_PROC_INFO, SYS_RECV, SYS_SEND, SYS_SIGNAL, SYS_SPAWN, SYS_WAIT,
-  SYS_YIELD, USER_WASM_BASE, SERVICE_NONE,
+  SYS_YIELD, USER_WASM_BASE, SERVICE_NONE, SYS_MAP, CAP_MMIO, CAP_MEMORY, RIGHT_MAP, USER_MAP_BASE, USER_MAP_END,
+  MAX_MAPS,
 } from "../../kernel/abi";
 import {
-  allocation_count, capturedText, console_capture, EP_SERVER, fakeModule, grant, irqGrant, mainTid, port_log_count,
+  allocation_count, capturedText, console_capture, EP_SERVER, RAM_BASE, space_count, space_flags, fakeModule, grant, irqGrant, mainTid, port_log_count,
   port_log_entry, port_set, power_count, rangeGrant, reg, spawnProcess, status, sys, systemReset, TEXT_VIRT,
   userReadText, userWrite,
 } from "./process_fixtures";
@@ -365,6 +367,76 @@ describe("spawn, kill, ps", () => {
     expect(reg(tid, 0)).toBe(trace - 1);                                     // the allowed send before it
     expect(call(tid, SYS_AUDIT_READ, 15, 0, 4)).toBe(E_BAD_ARG);
     expect(call(tid, SYS_AUDIT_READ, 15, U64.MAX_VALUE, 0)).toBe(E_NOT_FOUND);
+  });
+});
+
+// MMIO [MAP, WRITE] 2 pages (slot 0), MMIO [READ] (slot 1), memory [MAP,
+// READ] 4 pages inside the fake RAM (slot 2), an endpoint (slot 3).
+function driver(): u32 {
+  return spawnProcess("driver", [
+    rangeGrant(0, CAP_MMIO, RIGHT_MAP | RIGHT_WRITE, 0x9000000, 0x2000),
+    rangeGrant(1, CAP_MMIO, RIGHT_READ, 0x9000000, 0x1000),
+    rangeGrant(2, CAP_MEMORY, RIGHT_MAP | RIGHT_READ, RAM_BASE, 0x4000),
+    grant(3, CAP_ENDPOINT, RIGHT_SEND, "server"),
+  ], 4);
+}
+
+describe("SYS_MAP", () => {
+  it("maps device pages uncached and writable, a shared region read-only", () => {
+    systemReset();
+    let index = driver();
+    let tid = mainTid(index);
+    let root = processAt(index).root;
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE, 0, 0x2000)).toBe(E_OK);
+    expect(space_flags(root, USER_MAP_BASE)).toBe(MAP_DEVICE | MAP_WRITE);
+    expect(space_flags(root, USER_MAP_BASE + 0x1000)).toBe(MAP_DEVICE | MAP_WRITE);
+    expect(space_flags(root, USER_MAP_BASE + 0x2000)).toBe(-1);
+    expect(call(tid, SYS_MAP, 2, USER_MAP_BASE + 0x10000, 0x1000, 0x2000)).toBe(E_OK);
+    expect(space_flags(root, USER_MAP_BASE + 0x10000)).toBe(0);
+    expect(space_flags(root, USER_MAP_BASE + 0x12000)).toBe(-1);
+  });
+
+  it("checks the capability, alignment, the window, the range and overlaps", () => {
+    systemReset();
+    let tid = mainTid(driver());
+    expect(call(tid, SYS_MAP, 1, USER_MAP_BASE, 0, 0x1000)).toBe(E_NO_RIGHTS);
+    expect(call(tid, SYS_MAP, 3, USER_MAP_BASE, 0, 0x1000)).toBe(E_NO_CAP);
+    expect(call(tid, SYS_MAP, 9, USER_MAP_BASE, 0, 0x1000)).toBe(E_BAD_SLOT);
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE + 8, 0, 0x1000)).toBe(E_BAD_ARG);
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE, 8, 0x1000)).toBe(E_BAD_ARG);
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE, 0, 0x800)).toBe(E_BAD_ARG);
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE, 0, 0)).toBe(E_BAD_ARG);
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE, 0x1000, 0x2000)).toBe(E_BAD_ARG);      // past the range
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE, 0x3000, 0x1000)).toBe(E_BAD_ARG);
+    expect(call(tid, SYS_MAP, 0, USER_WASM_BASE, 0, 0x1000)).toBe(E_BAD_ARG);         // below the window
+    expect(call(tid, SYS_MAP, 0, USER_MAP_END - 0x1000, 0, 0x2000)).toBe(E_BAD_ARG);  // past its end
+    expect(call(tid, SYS_MAP, 0, 0xfffffffffffff000, 0, 0x1000)).toBe(E_BAD_ARG);
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE, 0, 0x2000)).toBe(E_OK);
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE + 0x1000, 0, 0x1000)).toBe(E_BAD_ARG); // overlaps
+  });
+
+  it("holds at most MAX_MAPS regions", () => {
+    systemReset();
+    let tid = mainTid(driver());
+    for (let i: u64 = 0; i < <u64>MAX_MAPS; i++) expect(call(tid, SYS_MAP, 0, USER_MAP_BASE + i * 0x10000, 0, 0x1000)).toBe(E_OK);
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE + 0x100000, 0, 0x1000)).toBe(E_NO_MEMORY);
+  });
+
+  it("unmaps when the capability goes, and never frees the pages", () => {
+    systemReset();
+    let free = frames_free_count();
+    let index = driver();
+    let tid = mainTid(index);
+    let root = processAt(index).root;
+    expect(call(tid, SYS_MAP, 0, USER_MAP_BASE, 0, 0x1000)).toBe(E_OK);
+    expect(call(tid, SYS_MAP, 2, USER_MAP_BASE + 0x10000, 0, 0x4000)).toBe(E_OK);
+    expect(call(tid, SYS_CAP_DELETE, 0)).toBe(E_OK);
+    expect(space_flags(root, USER_MAP_BASE)).toBe(-1);
+    expect(space_flags(root, USER_MAP_BASE + 0x10000)).toBe(0);
+    expect(call(tid, SYS_MAP, 2, USER_MAP_BASE, 0, 0x1000)).toBe(E_OK);              // the region is free again
+    processKill(index, 0);
+    expect(frames_free_count()).toBe(free);   // RAM behind the shared region was not "given back"
+    expect(space_count()).toBe(0);
   });
 });
 
