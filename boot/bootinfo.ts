@@ -32,7 +32,7 @@ export const POWER_NONE: u32 = 0;
 // arg0 = PM1a control block I/O port, arg1 = the u16 to write there
 // (SLP_TYPa << 10 | SLP_EN).
 export const POWER_ACPI_PORT: u32 = 1;
-// Reserved for AArch64 (PSCI SYSTEM_OFF); not produced yet.
+// AArch64: PSCI SYSTEM_OFF / SYSTEM_RESET; arg0 = conduit (0 HVC, 1 SMC), from the DTB.
 export const POWER_PSCI: u32 = 2;
 
 // ---------------------------------------------------------------------------
