@@ -112,24 +112,35 @@ build/tools/%.mjs: tools/%.ts $(TOOLS_TS) node_modules/.installed
 	@mkdir -p $(@D)
 	$(NODE_BIN)/esbuild $< --bundle --platform=node --format=esm --log-level=warning --outfile=$@
 
-# The tests boot the GRUB image; the Limine image is rebuilt every time,
-# since what is in LIMINE_DIR is not make's to track.
+# The services: AssemblyScript → wasm → wasm2c → ELF with libsys, then
+# signed (services/services.mk); the trusted key, the boot manifest and the
+# image options that carry the signed modules (services/signing.mk).
+include services/services.mk
+include services/signing.mk
+
+# The images carry the signed modules of the release profile; the test ISO
+# adds the test-only services (hostile). The Limine image is rebuilt every
+# time, since what is in LIMINE_DIR is not make's to track.
 GRUB_ISO   := $(BUILD)/cam-os.iso
+TEST_ISO   := $(BUILD)/cam-os-test.iso
 LIMINE_ISO := $(BUILD)/cam-os-limine.iso
 # AArch64 has no GRUB image: its bootable image is always Limine's (UEFI).
 ISO := $(if $(or $(filter limine,$(BOOTLOADER)),$(filter aarch64,$(ARCH))),$(LIMINE_ISO),$(GRUB_ISO))
 
-$(GRUB_ISO): $(BUILD)/kernel.elf build/tools/image.mjs
-	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ --bootloader grub
+$(GRUB_ISO): $(BUILD)/kernel.elf build/tools/image.mjs $(IMAGE_MODULE_DEPS_release)
+	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ --bootloader grub $(IMAGE_MODULE_FLAGS_release)
 
-$(LIMINE_ISO): $(BUILD)/kernel.elf build/tools/image.mjs FORCE
-	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ --bootloader limine $(if $(LIMINE_DIR),--limine-dir $(LIMINE_DIR))
+$(TEST_ISO): $(BUILD)/kernel.elf build/tools/image.mjs $(IMAGE_MODULE_DEPS_test)
+	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ --bootloader grub $(IMAGE_MODULE_FLAGS_test)
+
+$(LIMINE_ISO): $(BUILD)/kernel.elf build/tools/image.mjs $(IMAGE_MODULE_DEPS_release) FORCE
+	node build/tools/image.mjs iso --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ --bootloader limine $(if $(LIMINE_DIR),--limine-dir $(LIMINE_DIR)) $(IMAGE_MODULE_FLAGS_release)
 
 FORCE:
 
 # What `make run` boots and what the integration tests boot, per arch.
 RUN_IMAGE := $(if $(and $(filter aarch64,$(ARCH)),$(filter bios,$(FIRMWARE))),$(BUILD)/Image,$(ISO))
-TEST_IMAGE_x86_64 := $(GRUB_ISO)
+TEST_IMAGE_x86_64 := $(GRUB_ISO) $(TEST_ISO)
 TEST_IMAGE_aarch64 := $(BUILD)/Image
 
 # ---- tests ----

@@ -244,6 +244,10 @@ export const BOOT_INFO_AVAILABLE: u64 = 1 << 1;   // its module verified and can
 export const KERNEL_INFO_VERSION: u32 = 0;
 export const KERNEL_INFO_UPTIME: u32 = 1;
 export const KERNEL_INFO_MEMORY: u32 = 2;
+// (KERNEL_INFO_BOOT, line, buffer, length): line `line` of the boot report
+// (protocol, memory map, modules: the `bootinfo` command) into the buffer;
+// r0 its full length. E_NOT_FOUND past the last line.
+export const KERNEL_INFO_BOOT: u32 = 3;
 
 // ---- SYS_POWER(power slot [WRITE], operation) ----
 export const POWER_RESET: u32 = 0;

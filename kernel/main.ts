@@ -8,10 +8,18 @@ import { BootInfo } from "../boot/bootinfo";
 import { println } from "./console";
 import { sizeText } from "./format";
 import { frame_alloc, frame_free, frames_init, frames_total_bytes, E_OK } from "./frames";
+import { faultHandle, schedTimerTick } from "./proc";
+import { irqDeliver } from "./ipc";
+import { bootReportMake } from "./bootreport";
+import { servicesStart } from "./services";
 import { shellInput, shellStart } from "./shell";
+import { syscallDispatch, syscallMachineSet } from "./syscall";
 import { KERNEL_VERSION, TIMER_HZ, timerTick } from "./state";
 // The abort handler (asconfig.json: use abort=kernel/panic/kernel_abort).
 import "./panic";
+
+// True once init runs: the console service owns the UART from then on.
+let servicesRunning = false;
 
 function bootFailed(message: string): void {
   println("boot failed: " + message);
@@ -31,21 +39,34 @@ export function kernel_main(protocol: u32, info: u64, handoff: u64): u32 {
   println("");
   println("CAM-OS " + KERNEL_VERSION + " on " + boot.arch + ": " + sizeText(frames_total_bytes()) + " memory, " +
     cpus.toString() + (cpus == 1 ? " CPU" : " CPUs") + ", booted by " + boot.protocol);
-  println("Type 'help' for the commands.");
   arch.timer_start(TIMER_HZ);
+  syscallMachineSet(boot.arch, boot.powerMethod, boot.powerArg0, boot.powerArg1);
+  bootReportMake(boot);
+  let first = servicesStart(boot);
+  servicesRunning = first != 0;
   // Boot cost, read by tools/figures.ts (under QEMU -icount shift=0 a cycle
   // is one guest instruction).
   let now = arch.cycles();
   println("boot: " + (now - boot.entryCycles).toString() + " cycles from trampoline entry to prompt, " +
     (now - mainCycles).toString() + " from kernel_main; cycle counter " + now.toString());
-  shellStart(boot);
-  return 0;
+  // Without services the kernel's own shell is all there is to talk to.
+  if (!servicesRunning) {
+    println("Type 'help' for the commands.");
+    shellStart(boot);
+  }
+  return first;
 }
 
 export function kernel_irq(source: u32): u32 {
-  if (source == arch.IRQ_TIMER) timerTick();
-  else if (source == arch.IRQ_CONSOLE) shellInput();
-  return 0;
+  if (source == arch.IRQ_TIMER) {
+    timerTick();
+    return servicesRunning ? schedTimerTick() : 0;
+  }
+  if (!servicesRunning) {
+    if (source == arch.IRQ_CONSOLE) shellInput();
+    return 0;
+  }
+  return irqDeliver(source);
 }
 
 // Called by the runtime while it grows linear memory, possibly in the middle
@@ -59,16 +80,10 @@ export function kernel_frame_free(phys: u64): void {
   frame_free(phys);
 }
 
-// Entries from user threads. No user thread exists until the process code
-// creates one, so an entry naming a thread is a trampoline bug.
 export function kernel_syscall(tid: u32, number: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): u32 {
-  println("kernel_syscall from thread " + tid.toString() + ", which the kernel never started");
-  unreachable();
-  return 0;
+  return syscallDispatch(tid, number, a0, a1, a2, a3, a4, a5);
 }
 
 export function kernel_fault(tid: u32, kind: u32, address: u64, ip: u64, code: u64): u32 {
-  println("kernel_fault from thread " + tid.toString() + ", which the kernel never started");
-  unreachable();
-  return 0;
+  return faultHandle(tid, kind, address, ip, code);
 }

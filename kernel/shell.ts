@@ -5,10 +5,11 @@
 // collects them; a complete line is parsed and run here.
 
 import * as arch from "./arch";
-import { BootInfo, MemoryKind, MemoryRegion, POWER_ACPI_PORT, hex } from "../boot/bootinfo";
+import { BootInfo } from "../boot/bootinfo";
+import { bootReport } from "./bootreport";
 import { parseCommand } from "./command";
 import { print, println } from "./console";
-import { hex64, padLeft, padRight, secondsText, sizeText } from "./format";
+import { padLeft, padRight, secondsText, sizeText } from "./format";
 import { frames_free_bytes, frames_total_bytes, frames_used_bytes } from "./frames";
 import { LineEditor, LINE_CAPACITY, EVENT_CANCEL, EVENT_LINE, EVENT_OVERFLOW } from "./lineedit";
 import { KERNEL_VERSION, timerTicks } from "./state";
@@ -106,50 +107,9 @@ function cmdEcho(args: string[]): void {
   println(args.join(" "));
 }
 
-function memoryKindName(kind: u32): string {
-  switch (kind) {
-    case MemoryKind.Usable: return "usable";
-    case MemoryKind.Reserved: return "reserved";
-    case MemoryKind.AcpiReclaimable: return "acpi-reclaimable";
-    case MemoryKind.AcpiNvs: return "acpi-nvs";
-    case MemoryKind.BadMemory: return "bad";
-    case MemoryKind.BootloaderReclaimable: return "loader-reclaimable";
-    case MemoryKind.KernelAndModules: return "kernel+modules";
-    case MemoryKind.Framebuffer: return "framebuffer";
-  }
-  return "unknown";
-}
-
 function cmdBootinfo(args: string[]): void {
-  let info = bootInfo();
-  println("protocol  " + info.protocol + (info.loader.length > 0 ? " (" + info.loader + ")" : ""));
-  println("cmdline   " + (info.cmdline.length > 0 ? info.cmdline : "(none)"));
-  println("cpus      " + info.cpuCount.toString());
-  println("kernel    " + hex64(info.kernelPhysStart) + " - " + hex64(info.kernelPhysEnd));
-  println("rsdp      " + (info.rsdp != 0 ? hex64(info.rsdp) : "(none)"));
-  println("dtb       " + (info.dtb != 0 ? hex64(info.dtb) : "(none)"));
-  println("power-off " + powerOffText(info));
-  let fb = info.framebuffer;
-  if (fb !== null) {
-    println("framebuffer " + fb.width.toString() + "x" + fb.height.toString() + "x" + fb.bpp.toString() + " at " + hex64(fb.address));
-  }
-  println("memory map (" + info.memory.length.toString() + " regions)");
-  for (let i = 0; i < info.memory.length; i++) {
-    let r: MemoryRegion = info.memory[i];
-    println("  " + hex64(r.base) + " - " + hex64(r.base + r.length) + "  " + padRight(memoryKindName(r.kind), 19) + sizeText(r.length));
-  }
-  println("modules (" + info.modules.length.toString() + ")");
-  for (let i = 0; i < info.modules.length; i++) {
-    let m = info.modules[i];
-    println("  " + hex64(m.base) + "  " + sizeText(m.size) + "  " + m.cmdline);
-  }
-}
-
-function powerOffText(info: BootInfo): string {
-  if (info.powerMethod == POWER_ACPI_PORT) {
-    return "ACPI: write " + hex(info.powerArg1) + " to port " + hex(info.powerArg0);
-  }
-  return "(none found: halt stops the CPU)";
+  let lines = bootReport();
+  for (let i = 0; i < lines.length; i++) println(lines[i]);
 }
 
 // Each kind takes a different road to the same panic report: `unreachable`

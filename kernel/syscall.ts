@@ -30,9 +30,10 @@ import {
   SYS_CAP_DERIVE, SYS_CAP_INFO, SYS_CAP_REVOKE, SYS_COUNT, SYS_EXIT, SYS_IPC_STATS, SYS_IRQ_ACK, SYS_KILL,
   SYS_LOG, SYS_MEM_GROW, SYS_NULL, SYS_PORT_IN, SYS_PORT_OUT, SYS_PROC_INFO, SYS_RECV, SYS_REPLY,
   SYS_REPLY_RECV, SYS_SEND, SYS_SIGNAL, SYS_SPAWN, SYS_WAIT, SYS_YIELD, USER_SPACE_END,
-  SYS_SLEEP, SYS_KERNEL_INFO, SYS_POWER, KERNEL_INFO_VERSION, KERNEL_INFO_UPTIME, KERNEL_INFO_MEMORY,
+  SYS_SLEEP, SYS_KERNEL_INFO, SYS_POWER, KERNEL_INFO_VERSION, KERNEL_INFO_UPTIME, KERNEL_INFO_MEMORY, KERNEL_INFO_BOOT,
   CAP_POWER, POWER_RESET, POWER_OFF, SYS_MAP, CAP_MMIO, CAP_MEMORY, RIGHT_MAP, USER_MAP_BASE, USER_MAP_END,
 } from "./abi";
+import { bootReport } from "./bootreport";
 import { frames_free_bytes, frames_total_bytes, frames_used_bytes } from "./frames";
 import { KERNEL_VERSION, TIMER_HZ, timerTicks } from "./state";
 import { auditAllowedIpc, auditFind, auditRecord, rateTake } from "./audit";
@@ -168,7 +169,7 @@ function dispatch(tid: u32, index: u32, number: u32, a0: u64, a1: u64, a2: u64, 
     case SYS_LOG: return sysLog(index, a0, a1, a2);
     case SYS_BOOT_INFO: return sysBootInfo(tid, index, a0, a1, a2, a3);
     case SYS_SLEEP: return sysSleep(tid, a0);
-    case SYS_KERNEL_INFO: return sysKernelInfo(tid, a0);
+    case SYS_KERNEL_INFO: return sysKernelInfo(tid, a0, a1, a2, a3);
     case SYS_POWER: return sysPower(index, a0, a1);
     case SYS_MAP: return sysMap(index, a0, a1, a2, a3);
   }
@@ -639,7 +640,7 @@ function nameWord(text: string, word: i32): u64 {
   return value;
 }
 
-function sysKernelInfo(tid: u32, key: u64): i32 {
+function sysKernelInfo(tid: u32, key: u64, line: u64, pointer: u64, length: u64): i32 {
   if (key == <u64>KERNEL_INFO_VERSION) {
     result(tid, 0, nameWord(KERNEL_VERSION, 0));
     result(tid, 1, nameWord(KERNEL_VERSION, 1));
@@ -654,6 +655,13 @@ function sysKernelInfo(tid: u32, key: u64): i32 {
     result(tid, 1, frames_used_bytes());
     result(tid, 2, frames_free_bytes());
     result(tid, 3, <u64>memory.size() << 16);
+  } else if (key == <u64>KERNEL_INFO_BOOT) {
+    let report = bootReport();
+    if (line >= <u64>report.length) return E_NOT_FOUND;
+    let size = textPut(staging, STAGING_BYTES, 0, report[<i32>line]);
+    let copied = copyOut(threadProcess(tid), pointer, length, size);
+    if (copied != E_OK) return copied;
+    result(tid, 0, size);
   } else {
     return E_BAD_ARG;
   }

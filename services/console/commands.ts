@@ -1,6 +1,6 @@
 // The console's commands: the kernel shell's (help, version, mem, uptime,
-// echo, panic, reboot, halt; bootinfo stays behind: the boot loader's data
-// is the kernel's), and the user-space ones (ps, kill, caps, audit, ipc).
+// echo, bootinfo, panic, reboot, halt), and the user-space ones (ps, kill,
+// caps, audit, ipc).
 // Output formats are the kernel shell's where a command existed there.
 // Kernel facts come through SYS_KERNEL_INFO, power through CAP_POWER; a
 // refused call prints "error: <command>: <E_NAME>".
@@ -12,7 +12,7 @@ import {
 } from "../../kernel/abi";
 import {
   AuditRecord, CapInfo, IpcStats, Message, auditRead, auditTargetText, call, capInfo, capTypeName,
-  errorName, hex, ipcStats, kernelInfo, nameFromWords, padLeft, padRight, parseDecimal, power, result,
+  errorName, hex, ipcStats, kernelBootLine, kernelInfo, nameFromWords, padLeft, padRight, parseDecimal, power, result,
   rightsText, secondsText, serviceStateName, sizeText, syscallName,
   INIT_PS, INIT_KILL, INIT_CAPS,
 } from "../lib";
@@ -32,6 +32,7 @@ export function addCommands(shell: Shell): void {
   shell.add("mem", "mem", "physical memory and kernel heap totals", cmdMem);
   shell.add("uptime", "uptime", "time since boot", cmdUptime);
   shell.add("echo", "echo [text...]", "print the arguments", cmdEcho);
+  shell.add("bootinfo", "bootinfo", "what the boot loader handed over", cmdBootinfo);
   shell.add("ps", "ps", "the services init supervises", cmdPs);
   shell.add("kill", "kill <pid>", "stop a service (init restarts it)", cmdKill);
   shell.add("caps", "caps [pid]", "the capabilities of a process (default: the console)", cmdCaps);
@@ -50,6 +51,16 @@ function cmdHelp(shell: Shell, args: string[]): void {
   for (let i = 0; i < shell.commands.length; i++) {
     let command = shell.commands[i];
     shell.println("  " + padRight(command.usage, 16) + command.help);
+  }
+}
+
+// The kernel formats the report (the boot loader's data is its own); the
+// console only prints it, line by line.
+function cmdBootinfo(shell: Shell, args: string[]): void {
+  for (let line: u32 = 0; ; line++) {
+    let text = kernelBootLine(line);
+    if (text === null) break;
+    shell.println(text);
   }
 }
 

@@ -1,4 +1,6 @@
-// The kernel's serial shell, booted for real in QEMU.
+// The serial shell, booted for real in QEMU: the console service where the
+// image carries the signed services (`services` targets), else the kernel's
+// own shell.
 //
 // One table of boot targets ({arch, firmware, image, cpu}); every target runs
 // the read-only commands on one shared machine (a `smoke` target only the
@@ -27,6 +29,7 @@ interface BootTarget {
   lifecycle: boolean; // also boot fresh machines for panic, halt and reboot
   smoke?: boolean; // only the banner and a few commands (another CPU model)
   entryLevel?: RegExp; // what the trampoline's first line must say about the entry
+  services: boolean; // the shell is the console service (init, console run in user mode)
 }
 
 // The AArch64 image, booted the way qemu -kernel and U-Boot booti do.
@@ -38,6 +41,7 @@ const AARCH64_WITH_EL2 = "virt,gic-version=3,virtualization=on";
 const TARGETS: BootTarget[] = [
   {
     arch: "x86_64",
+    services: true,
     firmware: "bios",
     image: "build/x86_64/cam-os.iso",
     protocol: /multiboot2/i,
@@ -46,6 +50,7 @@ const TARGETS: BootTarget[] = [
   },
   {
     arch: "x86_64",
+    services: true,
     firmware: "uefi",
     image: "build/x86_64/cam-os.iso",
     protocol: /multiboot2/i,
@@ -54,6 +59,7 @@ const TARGETS: BootTarget[] = [
   },
   {
     arch: "aarch64",
+    services: false, // EL0 threads come next on AArch64
     firmware: "bios",
     image: AARCH64_IMAGE,
     cpu: "cortex-a72",
@@ -64,6 +70,7 @@ const TARGETS: BootTarget[] = [
   },
   {
     arch: "aarch64",
+    services: false, // EL0 threads come next on AArch64
     firmware: "bios",
     image: AARCH64_IMAGE,
     cpu: "cortex-a57",
@@ -76,6 +83,7 @@ const TARGETS: BootTarget[] = [
   },
   {
     arch: "aarch64",
+    services: false, // EL0 threads come next on AArch64
     firmware: "bios",
     image: AARCH64_IMAGE,
     cpu: "max",
@@ -92,6 +100,8 @@ const MEM = "256M";
 const SMP = 1;
 const COMMAND_TIMEOUT_MS = 15_000;
 const SHELL_COMMANDS = ["help", "version", "mem", "uptime", "echo", "bootinfo", "panic", "reboot", "halt"];
+// What the console service adds to the kernel shell's commands.
+const SERVICE_COMMANDS = ["ps", "kill", "caps", "audit", "ipc"];
 const MAX_LINE_CHARS = 128;
 const SEMVER = /CAM-OS (\d+\.\d+\.\d+)/;
 
@@ -225,7 +235,8 @@ for (const target of TARGETS) {
 
     if (full) check("help lists every command", async () => {
       const out = await vm().command("help");
-      for (const name of SHELL_COMMANDS) assert.match(out, new RegExp(`\\b${name}\\b`), `help does not list "${name}":\n${out}`);
+      const names = target.services ? [...SHELL_COMMANDS, ...SERVICE_COMMANDS] : SHELL_COMMANDS;
+      for (const name of names) assert.match(out, new RegExp(`\\b${name}\\b`), `help does not list "${name}":\n${out}`);
     });
 
     check("version prints CAM-OS <semver> and the arch, as the banner does", async () => {
@@ -311,7 +322,18 @@ for (const target of TARGETS) {
         }
       });
 
-    lifecycle("panic prints a report with the trap kind, and the machine stops", async ({ vm }) => {
+    if (target.services) lifecycle("panic kills the console only; the kernel reports the trap and init restarts it", async ({ vm }) => {
+      const mark = vm.output.length;
+      vm.send("panic\r");
+      await vm.expect(/console \(pid \d+\) died: wasm trap: unreachable/);
+      await vm.expect(/init: started console \(pid \d+\)/, 10_000);
+      await vm.expect(PROMPT, 10_000);
+      assert.ok(!vm.output.slice(mark).includes("KERNEL PANIC"), "a trap in a service panicked the kernel");
+      assert.match(await vm.command("version"), SEMVER);
+      assert.match(await vm.command("ps"), /console\s+running\s+1\b/, "ps does not show the console restarted once");
+    });
+
+    if (!target.services) lifecycle("panic prints a report with the trap kind, and the machine stops", async ({ vm }) => {
       const mark = vm.output.length;
       vm.send("panic\r");
       await vm.expect("KERNEL PANIC");

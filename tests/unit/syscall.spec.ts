@@ -12,13 +12,15 @@ import { auditDeniedEvents, auditFind } from "../../kernel/audit";
 import { capAt, capGid } from "../../kernel/cap";
 import { endpointAt, MAX_ENDPOINTS } from "../../kernel/ipc";
 import { VerifiedModule } from "../../kernel/image";
+import { bootReport, bootReportMake } from "../../kernel/bootreport";
+import { BootInfo, MemoryKind, MemoryRegion } from "../../boot/bootinfo";
 import { frames_free_count, frames_total_bytes } from "../../kernel/frames";
 import { MAP_DEVICE, MAP_WRITE } from "../../kernel/arch";
 import {
   AUDIT_BACKWARD, AUDIT_DENIALS_ONLY, E_BAD_MODULE, SYS_SLEEP, AUDIT_TARGET_SYSCALL, BOOT_INFO_AVAILABLE, BOOT_INFO_IS_INIT, CAP_AUDIT,
   CAP_ENDPOINT, CAP_IO_PORTS, CAP_LOG, CAP_NONE, CAP_NOTIFICATION, CAP_POWER, CAP_PROCESS, CAP_SPAWN, E_BAD_ARG,
   E_BAD_SLOT, E_BAD_SYSCALL, E_FAULT, E_NO_CAP, E_NO_MEMORY, E_NO_RIGHTS, E_NOT_FOUND, E_OK, E_SLOT_FULL,
-  EXIT_KILLED, INIT_SLOT_AUDIT, INIT_SLOT_SPAWN, KERNEL_INFO_MEMORY, KERNEL_INFO_UPTIME, KERNEL_INFO_VERSION,
+  EXIT_KILLED, INIT_SLOT_AUDIT, INIT_SLOT_SPAWN, KERNEL_INFO_BOOT, KERNEL_INFO_MEMORY, KERNEL_INFO_UPTIME, KERNEL_INFO_VERSION,
   POWER_OFF, POWER_RESET, PROC_DEAD, PROC_RUNNING, RIGHT_CALL, RIGHT_READ, RIGHT_RECEIVE, RIGHT_SEND,
   RIGHT_WRITE, RIGHTS_ALL, SLOT_SELF, SYS_AUDIT_READ, SYS_BOOT_INFO, SYS_CALL, SYS_CAP_DERIVE, SYS_CAP_INFO,
   SYS_COUNT, SYS_EXIT, SYS_IPC_STATS, SYS_IRQ_ACK, SYS_KERNEL_INFO, SYS_KILL, SYS_LOG, SYS_MEM_GROW, SYS_NULL,
@@ -505,7 +507,25 @@ describe("the machine", () => {
     expect(reg(tid, 2)).toBe(100);
     expect(call(tid, SYS_KERNEL_INFO, KERNEL_INFO_MEMORY)).toBe(E_OK);
     expect(reg(tid, 0)).toBe(frames_total_bytes());
-    expect(call(tid, SYS_KERNEL_INFO, 3)).toBe(E_BAD_ARG);
+    expect(call(tid, SYS_KERNEL_INFO, 99)).toBe(E_BAD_ARG);
+  });
+
+  it("hands out the boot report line by line, and refuses a buffer it cannot write", () => {
+    systemReset();
+    let info = new BootInfo();
+    info.protocol = "multiboot2";
+    info.memory.push(new MemoryRegion(0x100000, 0x1000000, MemoryKind.Usable));
+    bootReportMake(info);
+    let tid = mainTid(spawnProcess("x", [], 4));
+    let root = processAt(threadAt(tid).process).root;
+    let at = buffer(tid);
+    expect(call(tid, SYS_KERNEL_INFO, KERNEL_INFO_BOOT, 0, at, 64)).toBe(E_OK);
+    let length = <u32>reg(tid, 0);
+    expect(userReadText(root, at, length)).toBe("protocol  multiboot2");
+    let lines = bootReport().length;
+    expect(call(tid, SYS_KERNEL_INFO, KERNEL_INFO_BOOT, lines - 1, at, 64)).toBe(E_OK);
+    expect(call(tid, SYS_KERNEL_INFO, KERNEL_INFO_BOOT, lines, at, 64)).toBe(E_NOT_FOUND);
+    expect(call(tid, SYS_KERNEL_INFO, KERNEL_INFO_BOOT, 0, 0x1000, 64)).toBe(E_FAULT);
   });
 
   it("resets or powers off only with CAP_POWER [WRITE]", () => {

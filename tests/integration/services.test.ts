@@ -1,0 +1,170 @@
+// User space in QEMU: init supervising the console service, the console's
+// own commands (ps, kill, caps, audit, ipc), and the hostile test service
+// trying every escape on the test image. One table of targets, as in
+// shell.test.ts: a new architecture is one more row.
+//
+// Images come from `make test` (build/<arch>/cam-os.iso and
+// cam-os-test.iso); missing images fail when CAMOS_REQUIRE_IMAGE is set.
+
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { PROMPT, QemuHarness, repoRoot } from "../../tools/harness.ts";
+import type { Arch, Firmware } from "../../tools/qemu.ts";
+
+interface ServicesTarget {
+  arch: Arch;
+  firmware: Firmware;
+  image: string; // the release image: init and console
+  testImage: string; // the test image: init, console and hostile
+  promptTimeoutMs: number;
+}
+
+const TARGETS: ServicesTarget[] = [
+  {
+    arch: "x86_64",
+    firmware: "bios",
+    image: "build/x86_64/cam-os.iso",
+    testImage: "build/x86_64/cam-os-test.iso",
+    promptTimeoutMs: 30_000,
+  },
+];
+
+const root = repoRoot();
+const required = process.env.CAMOS_REQUIRE_IMAGE !== undefined;
+
+function skipReason(image: string): string | false {
+  if (fs.existsSync(path.join(root, image)) || required) return false;
+  return `${image} not built (make test builds it)`;
+}
+
+async function boot(target: ServicesTarget, image: string, name: string): Promise<QemuHarness> {
+  assert.ok(fs.existsSync(path.join(root, image)), `${image} not found: run make test`);
+  const vm = await QemuHarness.boot({
+    arch: target.arch, firmware: target.firmware, image, name, mem: "256M", smp: 1,
+    noReboot: true, timeoutMs: 15_000,
+  });
+  await vm.expect(PROMPT, target.promptTimeoutMs);
+  return vm;
+}
+
+// ps rows: "  PID  NAME  STATE  RESTARTS" → {pid, state, restarts} by name.
+function psTable(text: string): Map<string, { pid: string; state: string; restarts: number }> {
+  const rows = new Map<string, { pid: string; state: string; restarts: number }>();
+  for (const line of text.replaceAll("\r", "").split("\n")) {
+    const match = line.match(/^\s*(\d+|-)\s+(\S+)\s+(\S+)\s+(\d+)\s*$/);
+    if (match) rows.set(match[2], { pid: match[1], state: match[3], restarts: Number(match[4]) });
+  }
+  return rows;
+}
+
+for (const target of TARGETS) {
+  describe(`services on ${target.arch}/${target.firmware}`, { skip: skipReason(target.image) }, () => {
+    let vm: QemuHarness | undefined;
+    let failed = false;
+    const machine = () => {
+      assert.ok(vm, "the machine did not boot");
+      return vm;
+    };
+    const check = (name: string, body: () => Promise<void>) =>
+      it(name, { timeout: 60_000 }, async () => {
+        try {
+          await body();
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      });
+
+    before(async () => {
+      vm = await boot(target, target.image, `services-${target.arch}`);
+    });
+    after(async () => {
+      const kept = await vm?.close({ keepLog: failed });
+      if (kept) console.log(`serial log kept: ${kept}`);
+    });
+
+    check("the prompt is served by the console service that init started", async () => {
+      assert.match(machine().output, /init: started console \(pid \d+\)/);
+      assert.match(machine().output, /console: serial shell/);
+    });
+
+    check("ps lists init and the console, both running", async () => {
+      const table = psTable(await machine().command("ps"));
+      assert.equal(table.get("init")?.state, "running", `init not running:\n${[...table]}`);
+      assert.equal(table.get("console")?.state, "running");
+    });
+
+    check("caps shows the console's capabilities: its UART ports and its IRQ", async () => {
+      const out = await machine().command("caps");
+      assert.match(out, /io-ports\s+read,write\s+ports 0x3f8\.\.0x3ff/);
+      assert.match(out, /irq\s+receive/);
+    });
+
+    check("ipc lists the endpoints with their counters, and a ps call shows up there", async () => {
+      await machine().command("ps");
+      const out = await machine().command("ipc");
+      const init = out.split("\n").find((line) => /^init\s/.test(line));
+      assert.ok(init, `no init endpoint in:\n${out}`);
+      const calls = Number(init.trim().split(/\s+/)[1]);
+      assert.ok(calls > 0, `init's endpoint counts no calls after ps:\n${out}`);
+    });
+
+    check("audit shows the newest records with trace id, caller, call and verdict", async () => {
+      const out = await machine().command("audit 5");
+      assert.match(out, /TRACE\s+PID\s+CALL\s+TARGET\s+VERDICT/);
+      const rows = out.split("\n").filter((line) => /^\s*\d+\s+\d+\s+\S+/.test(line));
+      assert.equal(rows.length, 5, `audit 5 gave ${rows.length} records:\n${out}`);
+    });
+
+    check("kill of the console: init restarts it and the new console answers", async () => {
+      const before = psTable(await machine().command("ps")).get("console")!;
+      machine().send(`kill ${before.pid}\r`);
+      await machine().expect(new RegExp(`console \\(pid ${before.pid}\\) died: killed by pid \\d+`));
+      await machine().expect(/init: started console \(pid \d+\)/, 10_000);
+      await machine().expect(PROMPT, 10_000);
+      const after = psTable(await machine().command("ps")).get("console")!;
+      assert.notEqual(after.pid, before.pid, "the console kept its pid");
+      assert.equal(after.restarts, before.restarts + 1);
+    });
+  });
+
+  describe(`hostile service on ${target.arch}/${target.firmware}`, { skip: skipReason(target.testImage) }, () => {
+    it("is denied every escape, audited, killed by its own trap, restarted to its limit; the system goes on", { timeout: 120_000 }, async () => {
+      const vm = await boot(target, target.testImage, `hostile-${target.arch}`);
+      let failed = true;
+      try {
+        const done = await vm.expect(/hostile: done, (\d+) attempts, (\d+) denied/, 30_000);
+        const attempts = Number(done.groups![1]);
+        assert.ok(attempts >= 40, `only ${attempts} attempts`);
+        assert.equal(Number(done.groups![2]), attempts, "not every attempt was denied");
+        assert.ok(!vm.output.includes("ALLOWED"), `an escape was allowed:\n${vm.output.split("\n").filter((l) => l.includes("ALLOWED")).join("\n")}`);
+        // The wasm sandbox: its out-of-bounds store traps and kills it, only it.
+        await vm.expect(/hostile \(pid \d+\) died: wasm trap: out-of-bounds memory access/, 15_000);
+        await vm.expect(/hostile .*giving up after \d+ restarts/, 30_000);
+        assert.ok(!vm.output.includes("KERNEL PANIC"));
+        await vm.settle(500);
+        const ps = psTable(await vm.command("ps"));
+        assert.equal(ps.get("hostile")?.state, "failed");
+        assert.equal(ps.get("console")?.state, "running");
+        // Each kind of denial the hostile service logged is in the audit ring,
+        // with its verdict, under one of its pids.
+        const pids = new Set([...vm.output.matchAll(/hostile \(pid (\d+)\) died/g)].map((m) => m[1]));
+        const audit = await vm.command("audit 400");
+        const denials = audit.split("\n").filter((line) => {
+          const fields = line.trim().split(/\s+/);
+          return pids.has(fields[1]) && /E_[A-Z_]+/.test(line) && !/E_OK/.test(line);
+        });
+        const verdicts = new Set(denials.map((line) => line.match(/E_[A-Z_]+/)![0]));
+        for (const verdict of ["E_BAD_SLOT", "E_NO_RIGHTS", "E_NO_CAP", "E_FAULT", "E_BAD_ARG", "E_BAD_SYSCALL", "E_QUEUE_FULL"]) {
+          assert.ok(verdicts.has(verdict), `no ${verdict} denial of the hostile service in the audit ring:\n${audit}`);
+        }
+        failed = false;
+      } finally {
+        const kept = await vm.close({ keepLog: failed });
+        if (kept) console.log(`serial log kept: ${kept}`);
+      }
+    });
+  });
+}
