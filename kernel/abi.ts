@@ -240,6 +240,7 @@ export const BOOT_INFO_AVAILABLE: u64 = 1 << 1;   // its module verified and can
 // Names travel as two words each, little endian, NUL-padded (16 bytes).
 //   KERNEL_INFO_VERSION  r0, r1 version   r2, r3 architecture
 //   KERNEL_INFO_UPTIME   r0 ns since the trampoline's clock started   r1 timer ticks   r2 ticks per second
+//                        r3 the cycle counter (rdtsc / CNTVCT_EL0), for benchmarks
 //   KERNEL_INFO_MEMORY   r0 physical bytes   r1 used   r2 free   r3 kernel heap (linear memory) bytes
 export const KERNEL_INFO_VERSION: u32 = 0;
 export const KERNEL_INFO_UPTIME: u32 = 1;

@@ -44,11 +44,12 @@ export function kernel_main(protocol: u32, info: u64, handoff: u64): u32 {
   bootReportMake(boot);
   let first = servicesStart(boot);
   servicesRunning = first != 0;
-  // Boot cost, read by tools/figures.ts (under QEMU -icount shift=0 a cycle
-  // is one guest instruction).
+  // Boot cost, read by tools/figures.ts (under QEMU -icount shift=0 an
+  // x86_64 cycle is one guest instruction): to the first thread (init) or
+  // the kernel's own prompt; the console reports its prompt's cycle itself.
   let now = arch.cycles();
-  println("boot: " + (now - boot.entryCycles).toString() + " cycles from trampoline entry to prompt, " +
-    (now - mainCycles).toString() + " from kernel_main; cycle counter " + now.toString());
+  println("boot: " + (now - boot.entryCycles).toString() + " cycles from trampoline entry to the first thread, " +
+    (now - mainCycles).toString() + " in kernel_main; cycle counter " + now.toString());
   // Without services the kernel's own shell is all there is to talk to.
   if (!servicesRunning) {
     println("Type 'help' for the commands.");

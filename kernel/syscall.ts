@@ -650,6 +650,7 @@ function sysKernelInfo(tid: u32, key: u64, line: u64, pointer: u64, length: u64)
     result(tid, 0, arch.time_ns());
     result(tid, 1, timerTicks());
     result(tid, 2, TIMER_HZ);
+    result(tid, 3, arch.cycles());
   } else if (key == <u64>KERNEL_INFO_MEMORY) {
     result(tid, 0, frames_total_bytes());
     result(tid, 1, frames_used_bytes());

@@ -77,6 +77,10 @@ interface BootFigures {
   ticksFromMain: number;
   counterHz: number; // the cycle counter's rate under -icount shift=0
   instructionsPerTick: number;
+  // With services (null on a machine that runs the kernel's own shell):
+  instructionsToConsolePrompt: number | null;
+  nullSyscallInstructions: number | null; // the console's `bench`
+  ipcRoundTripInstructions: number | null;
 }
 
 // A QEMU machine of the figures: the arch's default, or an AArch64 CPU model.
@@ -99,18 +103,35 @@ function counterHz(arch: Arch, output: string): number {
   return arch === "x86_64" ? Number(match[1]) * 1e6 : Number(match[1]);
 }
 
+// The boot and benchmark figures of one -icount shift=0 boot: the kernel's
+// line (trampoline entry to the first thread, and kernel_main's share); the
+// console's prompt cycle when services run; then `bench` (null syscall and
+// IPC round trip, in cycles).
 async function bootInstructions(arch: Arch, image: string, name: string): Promise<BootFigures> {
   const vm = await QemuHarness.boot({ arch, image, name, icount: true, timeoutMs: 120_000, noReboot: true });
   try {
-    const boot = await vm.expect(/boot: (\d+) cycles from trampoline entry to prompt, (\d+) from kernel_main/, 120_000);
-    await vm.expect("camos> ", 10_000);
-    vm.close({ keepLog: false });
+    const boot = await vm.expect(/boot: (\d+) cycles from trampoline entry to the first thread, (\d+) in kernel_main; cycle counter (\d+)/, 120_000);
+    await vm.expect("camos> ", 30_000);
     const hz = counterHz(arch, vm.output);
     // x86_64: the TSC is an instruction counter under icount (its ~1 GHz
     // rate is the check). aarch64: 1 ns of virtual time per instruction.
     const perTick = arch === "x86_64" ? 1 : 1e9 / hz;
     const ticksFromEntry = Number(boot.groups![1]);
     const ticksFromMain = Number(boot.groups![2]);
+    const entryCycle = Number(boot.groups![3]) - ticksFromEntry;
+    const console = /console: serial shell on \S+, prompt at cycle (\d+)/.exec(vm.output);
+    let toConsole: number | null = null;
+    let nullSyscall: number | null = null;
+    let ipcRoundTrip: number | null = null;
+    if (console) {
+      toConsole = Math.round((Number(console[1]) - entryCycle) * perTick);
+      const bench = await vm.command("bench 1000");
+      const nullMatch = /null syscall: (\d+) cycles/.exec(bench);
+      const ipcMatch = /ipc round trip: (\d+) cycles/.exec(bench);
+      if (nullMatch) nullSyscall = Math.round(Number(nullMatch[1]) * perTick);
+      if (ipcMatch) ipcRoundTrip = Math.round(Number(ipcMatch[1]) * perTick);
+    }
+    vm.close({ keepLog: false });
     return {
       instructionsFromEntry: Math.round(ticksFromEntry * perTick),
       instructionsFromMain: Math.round(ticksFromMain * perTick),
@@ -118,6 +139,9 @@ async function bootInstructions(arch: Arch, image: string, name: string): Promis
       ticksFromMain,
       counterHz: hz,
       instructionsPerTick: perTick,
+      instructionsToConsolePrompt: toConsole,
+      nullSyscallInstructions: nullSyscall,
+      ipcRoundTripInstructions: ipcRoundTrip,
     };
   } catch (error) {
     vm.close({ keepLog: true });
@@ -210,11 +234,16 @@ async function main(): Promise<void> {
     arch === "x86_64" ? ["ISO (GRUB, BIOS + UEFI)", mib(s.image)] : ["arm64 Image (-kernel, booti)", kib(s.image)],
     [`clean build of kernel + ${arch === "x86_64" ? "ISO" : "Image"}`, `${buildSeconds.toFixed(1)} s`],
     ...(counter as [string, string][]),
-    ["guest instructions, trampoline entry to prompt", count(guardBoot.instructionsFromEntry)],
-    ["guest instructions, kernel_main to prompt", count(guardBoot.instructionsFromMain)],
+    ["guest instructions, trampoline entry to the first thread", count(guardBoot.instructionsFromEntry)],
+    ["guest instructions in kernel_main (boot info, frames, module verification, init)", count(guardBoot.instructionsFromMain)],
+    ...(guardBoot.instructionsToConsolePrompt === null ? [] : [
+      ["guest instructions, trampoline entry to the console service's prompt", count(guardBoot.instructionsToConsolePrompt)] as [string, string],
+      ["null syscall, user → kernel → user (bench 1000)", `${count(guardBoot.nullSyscallInstructions ?? NaN)} instructions`] as [string, string],
+      ["IPC round trip console → init → console (bench 1000)", `${count(guardBoot.ipcRoundTripInstructions ?? NaN)} instructions`] as [string, string],
+    ]),
     ...Object.entries(wallMs).map(([what, ms]): [string, string] => [`wall time QEMU start to prompt, ${arch === "x86_64" ? what.toUpperCase() : what} (median of ${boots})`, `${ms} ms`]),
     ["kernel code (kernel_wasm.o text), guard pages / explicit checks", `${kib(guardCode)} / ${kib(explicitCode)} (+${(((explicitCode - guardCode) / guardCode) * 100).toFixed(0)}%)`],
-    ["kernel_main to prompt, guard pages / explicit checks", `${count(guardBoot.instructionsFromMain)} / ${count(explicitBoot.instructionsFromMain)}`],
+    ["kernel_main, guard pages / explicit checks", `${count(guardBoot.instructionsFromMain)} / ${count(explicitBoot.instructionsFromMain)}`],
   ];
   console.log(`\nFigures for ${arch}, ${figures.date}:\n`);
   console.log("| figure | value |\n| --- | --- |");

@@ -8,13 +8,13 @@
 import {
   AUDIT_BACKWARD, CAP_NONE, CAP_ENDPOINT, CAP_NOTIFICATION, CAP_IRQ, CAP_IO_PORTS, CAP_MMIO, CAP_MEMORY,
   CAP_PROCESS, CAP_SLOTS, E_BAD_SLOT, E_NOT_FOUND, E_BAD_ARG, KERNEL_INFO_MEMORY, KERNEL_INFO_UPTIME,
-  KERNEL_INFO_VERSION, MAX_ENDPOINTS, POWER_OFF, POWER_RESET, SLOT_SELF,
+  KERNEL_INFO_VERSION, MAX_ENDPOINTS, POWER_OFF, POWER_RESET, SLOT_SELF, SYS_NULL, E_OK,
 } from "../../kernel/abi";
 import {
   AuditRecord, CapInfo, IpcStats, Message, auditRead, auditTargetText, call, capInfo, capTypeName,
   errorName, hex, ipcStats, kernelBootLine, kernelInfo, nameFromWords, padLeft, padRight, parseDecimal, power, result,
   rightsText, secondsText, serviceStateName, sizeText, syscallName,
-  INIT_PS, INIT_KILL, INIT_CAPS,
+  INIT_PS, INIT_KILL, INIT_CAPS, INIT_PING, syscall,
 } from "../lib";
 import { Shell } from "./shell";
 import { SLOT_AUDIT, SLOT_INIT, SLOT_POWER } from "./slots";
@@ -38,6 +38,7 @@ export function addCommands(shell: Shell): void {
   shell.add("caps", "caps [pid]", "the capabilities of a process (default: the console)", cmdCaps);
   shell.add("audit", "audit [n]", "the last n audit records (default 10)", cmdAudit);
   shell.add("ipc", "ipc", "IPC counters per endpoint", cmdIpc);
+  shell.add("bench", "bench [n]", "cycles per null syscall and per IPC round trip (n times)", cmdBench);
   shell.add("panic", "panic [kind]", "trap on purpose: unreachable, oob or divide", cmdPanic);
   shell.add("reboot", "reboot", "reset the machine", cmdReboot);
   shell.add("halt", "halt", "stop the machine (powers off where it can)", cmdHalt);
@@ -244,6 +245,55 @@ function cmdIpc(shell: Shell, args: string[]): void {
       + padLeft(stats.queued.toString() + "/" + stats.depth.toString(), 9));
   }
   if (rows == 0) shell.println("(no endpoints)");
+}
+
+// ---- benchmarks ----
+
+const BENCH_DEFAULT: u32 = 1000;
+// Below the rate limit's 4096 IPC operations per tick even when a round
+// trip's call, receive and reply all land in one tick.
+const BENCH_MAX: u32 = 1000;
+
+// The cycle counter, read through SYS_KERNEL_INFO (wasm has no rdtsc).
+function cycles(): u64 {
+  kernelInfo(KERNEL_INFO_UPTIME);
+  return result(3);
+}
+
+// What one repetition costs beyond reading the counter: `n` repetitions are
+// timed between two reads, and two back-to-back reads are subtracted once.
+function perRun(start: u64, end: u64, overhead: u64, n: u32): u64 {
+  let total = end - start;
+  return (total > overhead ? total - overhead : 0) / <u64>n;
+}
+
+// Prints cycles per null syscall (the whole user → kernel → user path) and
+// per IPC round trip to init (call; init's receive and reply; back), the
+// figures docs/benchmarks.md reports. Under QEMU -icount shift=0, x86_64
+// cycles are guest instructions (tools/figures.ts converts for AArch64).
+function cmdBench(shell: Shell, args: string[]): void {
+  let n = args.length > 0 ? parseDecimal(args[0]) : <i64>BENCH_DEFAULT;
+  if (n <= 0 || n > <i64>BENCH_MAX) {
+    shell.println("usage: bench [n], n from 1 to " + BENCH_MAX.toString());
+    return;
+  }
+  let runs = <u32>n;
+  let t0 = cycles();
+  let overhead = cycles() - t0;
+
+  let start = cycles();
+  for (let i: u32 = 0; i < runs; i++) syscall(SYS_NULL);
+  let nullCycles = perRun(start, cycles(), overhead, runs);
+
+  start = cycles();
+  for (let i: u32 = 0; i < runs; i++) {
+    if (call(SLOT_INIT, INIT_PING, 0, 0, 0, 0, answer) < 0 || answer.status != E_OK) {
+      return printError(shell, "bench: init did not answer", answer.status);
+    }
+  }
+  let ipcCycles = perRun(start, cycles(), overhead, runs);
+  shell.println("null syscall: " + nullCycles.toString() + " cycles (" + runs.toString() + " runs)");
+  shell.println("ipc round trip: " + ipcCycles.toString() + " cycles (" + runs.toString() + " runs)");
 }
 
 // ---- trapping and power ----

@@ -5,7 +5,8 @@
 //   drain, ack, drain again, wait: a byte that lands after the second drain
 //   raises a fresh interrupt (the line is acked), so none is left waiting.
 
-import { irqAck, log, setLogSlot, sysYield, wait } from "../lib";
+import { KERNEL_INFO_UPTIME } from "../../kernel/abi";
+import { irqAck, kernelInfo, log, result, setLogSlot, sysYield, wait } from "../lib";
 import { addCommands } from "./commands";
 import { Shell } from "./shell";
 import { SLOT_IRQ, SLOT_LOG } from "./slots";
@@ -16,7 +17,9 @@ export function main(): i32 {
   let uart = new Uart();
   let shell = new Shell(uart);
   addCommands(shell);
-  log("console: serial shell on COM1");
+  // The cycle counter at the prompt: tools/figures.ts measures the boot to here.
+  kernelInfo(KERNEL_INFO_UPTIME);
+  log("console: serial shell on COM1, prompt at cycle " + result(3).toString());
   shell.start();
   while (true) {
     drain(uart, shell);

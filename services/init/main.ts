@@ -19,7 +19,7 @@ import {
 import {
   BootServiceInfo, CapInfo, Message, ProcInfo, bootInfo, capDelete, capInfo, errorName, exitText, isNotified,
   kill, log, nameWord, procInfo, recv, reply, setLogSlot, sleep, spawn, spawnedPid, wait,
-  INIT_PS, INIT_KILL, INIT_CAPS, SERVICE_RUNNING, SERVICE_NOT_STARTED, psStateWord, capsTypeWord,
+  INIT_PS, INIT_KILL, INIT_CAPS, INIT_PING, SERVICE_RUNNING, SERVICE_NOT_STARTED, psStateWord, capsTypeWord,
   serviceStateName,
 } from "../lib";
 import {
@@ -190,7 +190,8 @@ function superviseOnly(): void {
 
 function answer(request: Message): void {
   let opcode = request.opcode;
-  if (opcode == INIT_PS) answerPs(request.w0);
+  if (opcode == INIT_PING) replyStatus(E_OK);
+  else if (opcode == INIT_PS) answerPs(request.w0);
   else if (opcode == INIT_KILL) answerKill(request.w0);
   else if (opcode == INIT_CAPS) answerCaps(request.w0, request.w1);
   else replyStatus(E_BAD_ARG);

@@ -11,6 +11,7 @@
 //   INIT_CAPS  w0 pid, w1 slot          w0 type | rights << 8 | object << 32
 //                                       w1 badge   w2 base   w3 count   (as SYS_CAP_INFO)
 //                                       E_NOT_FOUND: no such pid; the slot's own error else
+//   INIT_PING  none                     none: answered at once (the IPC benchmark)
 //
 // An unknown opcode gets E_BAD_ARG. Entries of INIT_PS are the boot
 // manifest's services in its order, init's own included.
@@ -18,6 +19,7 @@
 export const INIT_PS: u32 = 1;
 export const INIT_KILL: u32 = 2;
 export const INIT_CAPS: u32 = 3;
+export const INIT_PING: u32 = 4;
 
 // A service's state as init sees it (INIT_PS w3, low half).
 export const SERVICE_NOT_STARTED: u32 = 0;  // not yet, or never: a dependency failed, its module did not verify

@@ -118,6 +118,15 @@ for (const target of TARGETS) {
       assert.equal(rows.length, 5, `audit 5 gave ${rows.length} records:\n${out}`);
     });
 
+    check("bench times a null syscall and an IPC round trip to init", async () => {
+      const out = await machine().command("bench 200");
+      const nullCycles = Number(out.match(/null syscall: (\d+) cycles \(200 runs\)/)?.[1]);
+      const ipcCycles = Number(out.match(/ipc round trip: (\d+) cycles \(200 runs\)/)?.[1]);
+      assert.ok(nullCycles > 0, `no null syscall figure in:\n${out}`);
+      assert.ok(ipcCycles > nullCycles, `an IPC round trip (${ipcCycles}) should cost more than a null syscall (${nullCycles})`);
+      assert.match(await machine().command("bench 0"), /usage: bench \[n\]/);
+    });
+
     check("kill of the console: init restarts it and the new console answers", async () => {
       const before = psTable(await machine().command("ps")).get("console")!;
       machine().send(`kill ${before.pid}\r`);

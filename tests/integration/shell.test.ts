@@ -101,7 +101,7 @@ const SMP = 1;
 const COMMAND_TIMEOUT_MS = 15_000;
 const SHELL_COMMANDS = ["help", "version", "mem", "uptime", "echo", "bootinfo", "panic", "reboot", "halt"];
 // What the console service adds to the kernel shell's commands.
-const SERVICE_COMMANDS = ["ps", "kill", "caps", "audit", "ipc"];
+const SERVICE_COMMANDS = ["ps", "kill", "caps", "audit", "ipc", "bench"];
 const MAX_LINE_CHARS = 128;
 const SEMVER = /CAM-OS (\d+\.\d+\.\d+)/;
 
