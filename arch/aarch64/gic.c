@@ -19,7 +19,6 @@
 #include "paging.h"
 #include "pl011.h"
 #include "timer.h"
-#include "user.h"
 
 #define GICD_CTLR 0x0000
 #define GICD_IGROUPR 0x0080
@@ -139,21 +138,23 @@ void gic_init(const struct fdt_machine *machine) {
   cpu_interface_enable();
 }
 
-void gic_handle_irq(void) {
+uint32_t gic_handle_irq(uint32_t current) {
   uint32_t intid = (uint32_t)READ_SYSREG(ICC_IAR1_EL1) & 0xFFFFFF;
-  if (intid >= INTID_SPURIOUS_FIRST && intid < INTID_SPURIOUS_FIRST + 4) return;
+  if (intid >= INTID_SPURIOUS_FIRST && intid < INTID_SPURIOUS_FIRST + 4) return current;
   if (intid == timer_intid) {
     timer_rearm();
     WRITE_SYSREG(ICC_EOIR1_EL1, intid);
-    user_check_next(kernel_enter_irq(IRQ_TIMER));
-    if (uart_intid == 0 && pl011_has_input()) user_check_next(kernel_enter_irq(IRQ_CONSOLE));
-  } else if (intid == uart_intid) {
+    uint32_t next = kernel_enter_irq(IRQ_TIMER);
+    if (uart_intid == 0 && pl011_has_input()) next = kernel_enter_irq(IRQ_CONSOLE);
+    return next;
+  }
+  if (intid == uart_intid) {
     /* Level-triggered: the kernel drains the FIFO, then the line drops. */
     uint32_t next = kernel_enter_irq(IRQ_CONSOLE);
     WRITE_SYSREG(ICC_EOIR1_EL1, intid);
-    user_check_next(next);
-  } else {
-    WRITE_SYSREG(ICC_EOIR1_EL1, intid);
-    kprintf("gic: unexpected interrupt %u ignored\n", intid);
+    return next;
   }
+  WRITE_SYSREG(ICC_EOIR1_EL1, intid);
+  kprintf("gic: unexpected interrupt %u ignored\n", intid);
+  return current;
 }

@@ -2,14 +2,14 @@
  * AArch64 trampoline entry (after boot.S) and power.
  *
  * The trampoline brings the machine up to where the kernel can run, enters
- * kernel_main, then idles; every later kernel entry comes from an interrupt
- * (gic.c). It decides nothing: the kernel chooses the timer rate, and the
+ * kernel_main, then runs the thread it names (or idles); every later kernel
+ * entry comes from EL0 or an interrupt (user.c, gic.c). It decides nothing: the kernel chooses the timer rate, and the
  * power method comes from the kernel's reading of the DTB.
  *
  * Linux Image path, in order:
  *   DTB into a boot window -> the few facts the trampoline needs (fdt.c)
  *   -> UART (from now on panics are readable) -> direct map of RAM
- *   -> GIC, timer -> kernel_main(BOOT_LINUX_ARM64, DTB via the direct map)
+ *   -> GIC, timer, EL0 set-up -> kernel_main(BOOT_LINUX_ARM64, DTB via the direct map)
  */
 #include "../../boot/limine_requests.h"
 #include "../common/arch.h"
@@ -34,14 +34,6 @@ extern char __kernel_start[], __kernel_end[];
 static struct camos_handoff handoff;
 static struct fdt_machine machine;
 
-static __attribute__((noreturn)) void idle(void) {
-  for (;;) {
-    irq_enable();
-    wait_for_interrupt();
-    irq_disable();
-  }
-}
-
 /* The UART first, so that every later failure can be reported. */
 static void machine_init(const uint8_t *fdt, uint32_t fdt_size) {
   const char *error = fdt_read_machine(fdt, fdt_size, &machine);
@@ -52,6 +44,7 @@ static void machine_init(const uint8_t *fdt, uint32_t fdt_size) {
 static void devices_init(uint64_t entry_count, uint64_t entry_el) {
   timer_init(entry_count);
   gic_init(&machine);
+  user_init();
   kprintf("trampoline: aarch64, entered at EL%lu%s, GICv3, generic timer %lu Hz, PL011 at %p (%s)\n", entry_el,
           entry_el == 2 ? " (now EL1)" : "", timer_frequency(), (void *)machine.uart.base,
           machine.uart_intid ? "receive interrupts" : "polled");
@@ -86,8 +79,7 @@ void arch_main_linux(uint64_t dtb_phys, uint64_t image_phys, uint64_t entry_coun
   if (!range_in_ram(dtb_phys, fdt_size)) paging_map_ram(dtb_phys, fdt_size);
   devices_init(entry_count, entry_el);
   fill_handoff(entry_count);
-  user_check_next(kernel_start(BOOT_LINUX_ARM64, (uint64_t)(uintptr_t)arch_phys_to_virt(dtb_phys), &handoff));
-  idle();
+  user_resume(kernel_start(BOOT_LINUX_ARM64, (uint64_t)(uintptr_t)arch_phys_to_virt(dtb_phys), &handoff));
 }
 
 /* The DTB answer of Limine's request (boot/limine_requests.c), HHDM-virtual
@@ -114,8 +106,7 @@ void arch_main_limine(uint64_t entry_count) {
   machine_init(fdt, __builtin_bswap32(((const uint32_t *)fdt)[1]));
   devices_init(entry_count, 1);
   fill_handoff(entry_count);
-  user_check_next(kernel_start(BOOT_LIMINE, (uint64_t)(uintptr_t)limine_request_table, &handoff));
-  idle();
+  user_resume(kernel_start(BOOT_LIMINE, (uint64_t)(uintptr_t)limine_request_table, &handoff));
 }
 
 /* ---- power: PSCI, through the conduit the DTB names ---- */

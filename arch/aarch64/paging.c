@@ -12,6 +12,9 @@
  * Descriptor (block at level 1/2, page at level 3):
  *   54 UXN | 53 PXN | 47..12 output address | 10 AF | 9..8 SH | 7..6 AP
  *   | 4..2 AttrIndx (MAIR) | 1..0: 01 block, 11 table or page
+ * Table descriptors here also carry APTable = 01 and UXNTable (bits 61,
+ * 60): EL0 can neither read nor run anything in the kernel half, whatever
+ * the entries below say.
  *
  * Device memory is only ever mapped through paging_map_mmio, never through
  * the direct map, which covers the /memory ranges of the DTB and nothing else.
@@ -86,7 +89,7 @@ static uint64_t *table_next(uint64_t *table, unsigned index) {
     uint64_t frame = frame_take();
     if (frame == 0) return 0;
     dsb_ishst(); /* the zeroed table before the entry that points at it */
-    table[index] = frame | DESC_TABLE;
+    table[index] = frame | DESC_TABLE | PAGING_TABLE_KERNEL_ONLY;
   }
   if ((table[index] & DESC_TYPE_MASK) != DESC_TABLE) panic("paging: %p lies in a block mapping", (void *)table);
   return table_at(table[index]);

@@ -5,6 +5,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Table-descriptor bits that shut EL0 out of everything below a kernel
+ * table: APTable = 01 (no EL0 access, bit 61) and UXNTable (bit 60). Every
+ * TTBR1 table carries them (paging.c, and user.c for the boot tables). */
+#define PAGING_TABLE_KERNEL_ONLY ((1ull << 61) | (1ull << 60))
+
 /* Linux Image path: boot.S's tables are live, the image at `phys_base`. */
 void paging_init_linux(uint64_t phys_base);
 /* Limine path: Limine's tables are live; adopt its direct map and MAIR. */

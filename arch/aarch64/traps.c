@@ -1,7 +1,13 @@
 /*
- * Exceptions at EL1: IRQs go to the GIC (gic.c) and from there into the
- * kernel; everything else is reported on the console and stops the machine
- * (a synchronous exception in the kernel is a kernel bug, or a wasm trap).
+ * Exceptions at EL1, and the report for what stops the machine.
+ *
+ * At EL1 the only expected exception is an IRQ in the idle loop: it goes to
+ * the GIC (gic.c) and from there into the kernel; when the kernel names a
+ * thread, the idle loop is left behind for it (user_resume). Everything else
+ * at EL1 is reported on the console and stops the machine (a synchronous
+ * exception in the kernel is a kernel bug, or a wasm trap). Entries from
+ * EL0 are user.c's; the few that are the machine's, not the thread's (FIQ,
+ * SError, AArch32), come back here for the same report.
  *
  * A data abort inside the unmapped tail of a wasm linear memory is how
  * wasm2c's guard-page mode reports an out-of-bounds access: it becomes the
@@ -12,7 +18,9 @@
 #include "../common/kernel.h"
 #include "../common/kprintf.h"
 #include "../wasm-rt/rt.h"
+#include "aarch64.h"
 #include "gic.h"
+#include "user.h"
 
 #define VECTOR_TYPE_IRQ 1u
 #define ESR_EC_SHIFT 26
@@ -62,7 +70,8 @@ static __attribute__((noreturn)) void exception_report(const struct trap_frame *
   const char *what = sync ? exception_class_name(ec) : kind;
   kprintf("\n*** CPU EXCEPTION: %s (%s exception from %s)\n", what, kind, vector_origins[(vector >> 2) & 3]);
   kprintf("    ESR %016lx (EC 0x%02x, ISS 0x%07x)  ELR %016lx  FAR %016lx\n", f->esr, ec, iss, f->elr, f->far);
-  kprintf("    SPSR %016lx  SP %016lx\n", f->spsr, (uint64_t)(uintptr_t)(f + 1));
+  uint64_t sp = (vector >> 2) >= 2 ? READ_SYSREG(sp_el0) : (uint64_t)(uintptr_t)(f + 1);
+  kprintf("    SPSR %016lx  SP %016lx\n", f->spsr, sp);
   for (int i = 0; i < 31; i += 4) {
     kprintf("   ");
     for (int j = i; j < i + 4 && j < 31; j++) kprintf(" x%02d %016lx", j, f->x[j]);
@@ -72,10 +81,23 @@ static __attribute__((noreturn)) void exception_report(const struct trap_frame *
 }
 
 void aarch64_trap(struct trap_frame *frame, uint64_t vector) {
-  /* IRQs from EL1 with SP_ELx: the only kind the trampoline expects. */
+  /* IRQs from EL1 with SP_ELx: only the idle loop takes them. */
   if ((vector & 3) == VECTOR_TYPE_IRQ && (vector >> 2) == 1) {
-    gic_handle_irq();
+    uint32_t next = gic_handle_irq(0);
+    if (next != 0) user_resume(next); /* leaves the idle loop behind */
     return;
   }
   exception_report(frame, vector);
+}
+
+void traps_report_user(const struct thread_context *context, uint64_t vector) {
+  struct trap_frame frame;
+  for (int i = 0; i < 31; i++) frame.x[i] = context->x[i];
+  frame.elr = context->elr;
+  frame.spsr = context->spsr;
+  frame.esr = READ_SYSREG(esr_el1);
+  frame.far = READ_SYSREG(far_el1);
+  frame.vector = vector;
+  frame.pad = 0;
+  exception_report(&frame, vector);
 }

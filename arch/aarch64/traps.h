@@ -1,4 +1,4 @@
-/* The exception frame vectors.S builds, and its C handler. */
+/* The EL1 exception frame vectors.S builds, and its C handlers. */
 #ifndef CAMOS_AARCH64_TRAPS_H
 #define CAMOS_AARCH64_TRAPS_H
 #include <stdint.h>
@@ -11,4 +11,9 @@ struct trap_frame {
 };
 
 void aarch64_trap(struct trap_frame *frame, uint64_t vector);
+
+struct thread_context;
+/* Reports an entry from EL0 that is the machine's problem, not the
+ * thread's (FIQ, SError, AArch32 state), and stops the machine. */
+__attribute__((noreturn)) void traps_report_user(const struct thread_context *context, uint64_t vector);
 #endif
