@@ -118,6 +118,29 @@ export declare function port_in(port: u32, width: u32): u32;
 @external("arch", "port_out")
 export declare function port_out(port: u32, width: u32, value: u32): void;
 
+// Device registers for user-mode drivers (the console's PL011 on AArch64):
+// reads or writes `width` (1, 2 or 4) bytes at physical address `phys`,
+// uncached, with exactly that access size. The kernel checks the caller's
+// CAP_MMIO capability first (range and rights); the trampoline refuses
+// (mmio_read -1, mmio_write -1; 0 when done) what no capability can make
+// sound: another width, an address not aligned to it, RAM, the interrupt
+// controller it drives itself, or no MMIO mechanism at all (x86_64, which
+// has port_in / port_out). A value wider than `width` is refused too.
+@external("arch", "mmio_read")
+export declare function mmio_read(phys: u64, width: u32): i64;
+@external("arch", "mmio_write")
+export declare function mmio_write(phys: u64, width: u32, value: u32): i32;
+
+// The holder of interrupt source `source` (IRQ_*) has serviced it
+// (SYS_IRQ_ACK): the trampoline may let it fire again. A level-triggered
+// line still up after the kernel entry for it (the kernel signalled its
+// holder instead of draining the device) is masked until then, so it
+// cannot storm; and the source is looked at on every tick meanwhile, so an
+// ack that never comes strands nothing. A source that is never masked
+// (the timer; x86_64's polled UART) ignores it.
+@external("arch", "irq_ack")
+export declare function irq_ack(source: u32): void;
+
 // Fault kinds for kernel_fault(tid, kind, address, ip, code).
 export const FAULT_PAGE: u32 = 1;          // address = faulting address, code = arch error bits
 export const FAULT_PROTECTION: u32 = 2;    // general protection / permission

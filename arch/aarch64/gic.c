@@ -7,12 +7,24 @@
  * are made Non-secure Group 1, which the CPU takes as IRQ and acknowledges
  * through ICC_IAR1_EL1. Affinity routing is on (ARE), as GICv3 wants.
  *
- *   distributor   GICD_CTLR, IGROUPR, IPRIORITYR, ICFGR, IROUTER, ISENABLER
+ *   distributor   GICD_CTLR, IGROUPR, IPRIORITYR, ICFGR, IROUTER, IS/ICENABLER
  *   redistributor (RD frame) GICR_TYPER (affinity, Last), GICR_WAKER
  *                 (SGI frame, +64 KiB) GICR_IGROUPR0, IPRIORITYR, ISENABLER0
+ *
+ * The UART line is level-sensitive and stays up while received bytes wait.
+ * The kernel either drains the UART itself (its own shell, through
+ * console_read) or signals the service that owns it, which drains it later,
+ * from user mode. In that case the line is still up when the kernel entry
+ * returns: it is then masked at the distributor, so it cannot storm, until
+ * the service acknowledges it (SYS_IRQ_ACK → arch_irq_ack) or a later entry
+ * finds the UART drained. While it is masked, each tick looks at the UART
+ * and enters the kernel if bytes wait (as x86_64, which polls at every
+ * tick), so nothing is stranded if no acknowledgement ever comes. The
+ * trampoline itself never reads a received byte.
  */
 #include "gic.h"
 
+#include "../common/arch.h"
 #include "../common/kernel.h"
 #include "../common/kprintf.h"
 #include "aarch64.h"
@@ -23,6 +35,7 @@
 #define GICD_CTLR 0x0000
 #define GICD_IGROUPR 0x0080
 #define GICD_ISENABLER 0x0100
+#define GICD_ICENABLER 0x0180
 #define GICD_IPRIORITYR 0x0400
 #define GICD_ICFGR 0x0C00
 #define GICD_IROUTER 0x6000
@@ -56,6 +69,7 @@ static volatile uint8_t *gicd;
 static volatile uint8_t *gicr_sgi;
 static uint32_t timer_intid;
 static uint32_t uart_intid;
+static bool uart_masked;
 
 static uint32_t read32(volatile uint8_t *base, uint32_t offset) { return *(volatile uint32_t *)(base + offset); }
 static void write32(volatile uint8_t *base, uint32_t offset, uint32_t value) { *(volatile uint32_t *)(base + offset) = value; }
@@ -138,6 +152,25 @@ void gic_init(const struct fdt_machine *machine) {
   cpu_interface_enable();
 }
 
+/* Enables or disables an SPI at the distributor; a disable has taken effect
+ * when this returns. */
+static void spi_enable(uint32_t intid, bool enable) {
+  write32(gicd, (enable ? GICD_ISENABLER : GICD_ICENABLER) + 4 * (intid / 32), 1u << (intid % 32));
+  if (!enable) distributor_wait();
+}
+
+/* One console entry; afterwards the UART's line is masked exactly when
+ * received bytes still wait (see the top of the file). */
+static uint32_t console_enter(void) {
+  uint32_t next = kernel_enter_irq(IRQ_CONSOLE);
+  if (uart_intid != 0) {
+    bool waiting = pl011_has_input();
+    if (waiting != uart_masked) spi_enable(uart_intid, !waiting);
+    uart_masked = waiting;
+  }
+  return next;
+}
+
 uint32_t gic_handle_irq(uint32_t current) {
   uint32_t intid = (uint32_t)READ_SYSREG(ICC_IAR1_EL1) & 0xFFFFFF;
   if (intid >= INTID_SPURIOUS_FIRST && intid < INTID_SPURIOUS_FIRST + 4) return current;
@@ -145,16 +178,24 @@ uint32_t gic_handle_irq(uint32_t current) {
     timer_rearm();
     WRITE_SYSREG(ICC_EOIR1_EL1, intid);
     uint32_t next = kernel_enter_irq(IRQ_TIMER);
-    if (uart_intid == 0 && pl011_has_input()) next = kernel_enter_irq(IRQ_CONSOLE);
+    if ((uart_intid == 0 || uart_masked) && pl011_has_input()) next = console_enter();
     return next;
   }
   if (intid == uart_intid) {
-    /* Level-triggered: the kernel drains the FIFO, then the line drops. */
-    uint32_t next = kernel_enter_irq(IRQ_CONSOLE);
-    WRITE_SYSREG(ICC_EOIR1_EL1, intid);
+    uint32_t next = console_enter();
+    WRITE_SYSREG(ICC_EOIR1_EL1, intid); /* after the mask: a line still up is not taken again */
     return next;
   }
   WRITE_SYSREG(ICC_EOIR1_EL1, intid);
   kprintf("gic: unexpected interrupt %u ignored\n", intid);
   return current;
+}
+
+/* The holder of an interrupt source serviced it: let it fire again. Only
+ * the console's line is ever masked; the timer is the trampoline's own. */
+void arch_irq_ack(uint32_t source) {
+  if (source == IRQ_CONSOLE && uart_intid != 0 && uart_masked) {
+    uart_masked = false;
+    spi_enable(uart_intid, true);
+  }
 }

@@ -16,6 +16,7 @@
 #include "../common/kernel.h"
 #include "../common/kprintf.h"
 #include "aarch64.h"
+#include "device.h"
 #include "fdt.h"
 #include "gic.h"
 #include "paging.h"
@@ -44,6 +45,7 @@ static void machine_init(const uint8_t *fdt, uint32_t fdt_size) {
 static void devices_init(uint64_t entry_count, uint64_t entry_el) {
   timer_init(entry_count);
   gic_init(&machine);
+  device_init(&machine);
   user_init();
   kprintf("trampoline: aarch64, entered at EL%lu%s, GICv3, generic timer %lu Hz, PL011 at %p (%s)\n", entry_el,
           entry_el == 2 ? " (now EL1)" : "", timer_frequency(), (void *)machine.uart.base,

@@ -205,13 +205,21 @@ void paging_map_ram(uint64_t phys, uint64_t bytes) {
   if (end > start) map_range(start + hhdm_offset, start, end - start, DESC_AF | DESC_SH_INNER | attr_normal | DESC_PXN | DESC_UXN);
 }
 
+static uint64_t device_attributes(void) { return DESC_AF | attr_device | DESC_PXN | DESC_UXN; }
+
 void *paging_map_mmio(uint64_t phys, uint64_t bytes) {
   uint64_t offset = phys & (PAGE_SIZE - 1);
   uint64_t virt = mmio_next;
   for (uint64_t page = 0; page < offset + bytes; page += PAGE_SIZE) {
-    if (!map_page(virt + page, (phys & ~(PAGE_SIZE - 1)) + page, DESC_AF | attr_device | DESC_PXN | DESC_UXN))
+    if (!map_page(virt + page, (phys & ~(PAGE_SIZE - 1)) + page, device_attributes()))
       panic("paging: cannot map MMIO %p", (void *)phys);
     mmio_next += PAGE_SIZE;
   }
   return (void *)(uintptr_t)(virt + offset);
+}
+
+void *paging_try_map_mmio_page(uint64_t phys) {
+  if (!map_page(mmio_next, phys & ~(PAGE_SIZE - 1), device_attributes())) return 0;
+  mmio_next += PAGE_SIZE;
+  return (void *)(uintptr_t)(mmio_next - PAGE_SIZE);
 }

@@ -23,6 +23,9 @@ const void *paging_map_boot_dtb(uint64_t phys, uint32_t *size);
 void paging_map_ram(uint64_t phys, uint64_t bytes);
 /* Maps a device range Device-nGnRnE; returns its kernel-virtual address. */
 void *paging_map_mmio(uint64_t phys, uint64_t bytes);
+/* Maps the one device page holding `phys`; 0 when a page-table frame could
+ * not be had (then nothing changed). */
+void *paging_try_map_mmio_page(uint64_t phys);
 
 uint64_t paging_hhdm_offset(void);
 /* Kernel-virtual address of a page-table frame (in the image or in RAM). */

@@ -46,6 +46,11 @@ void arch_thread_start(uint32_t tid, uint64_t root, uint64_t entry, uint64_t sta
 void arch_context_set(uint32_t tid, uint32_t reg, uint64_t value);
 uint32_t arch_port_in(uint32_t port, uint32_t width);
 void arch_port_out(uint32_t port, uint32_t width, uint32_t value);
+/* Device registers for user-mode drivers (kernel/arch.ts mmio_read,
+ * mmio_write): -1 when refused. Interrupt acknowledgement (irq_ack). */
+int64_t arch_mmio_read(uint64_t phys, uint32_t width);
+int32_t arch_mmio_write(uint64_t phys, uint32_t width, uint32_t value);
+void arch_irq_ack(uint32_t source);
 
 /* Physical address of a location inside the loaded kernel image. */
 uint64_t arch_kernel_virt_to_phys(const void *virt);

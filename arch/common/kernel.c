@@ -170,6 +170,21 @@ void Z_archZ_port_out(struct Z_arch_instance_t *self, uint32_t port, uint32_t wi
   arch_port_out(port, width, value);
 }
 
+uint64_t Z_archZ_mmio_read(struct Z_arch_instance_t *self, uint64_t phys, uint32_t width) {
+  (void)self;
+  return (uint64_t)arch_mmio_read(phys, width);
+}
+
+uint32_t Z_archZ_mmio_write(struct Z_arch_instance_t *self, uint64_t phys, uint32_t width, uint32_t value) {
+  (void)self;
+  return (uint32_t)arch_mmio_write(phys, width, value);
+}
+
+void Z_archZ_irq_ack(struct Z_arch_instance_t *self, uint32_t source) {
+  (void)self;
+  arch_irq_ack(source);
+}
+
 void Z_archZ_power_off(struct Z_arch_instance_t *self, uint32_t method, uint64_t arg0, uint64_t arg1) {
   (void)self;
   arch_power_off(method, arg0, arg1);

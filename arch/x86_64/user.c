@@ -145,3 +145,20 @@ void arch_port_out(uint32_t port, uint32_t width, uint32_t value) {
   else if (width == 2) outw((uint16_t)port, (uint16_t)value);
   else if (width == 4) outl((uint16_t)port, value);
 }
+
+/* ---- devices the x86_64 trampoline has no mechanism for ---- */
+
+/* Device registers are port I/O here (CAP_IO_PORTS); MMIO for user drivers
+ * is refused. */
+int64_t arch_mmio_read(uint64_t phys, uint32_t width) {
+  (void)phys, (void)width;
+  return -1;
+}
+
+int32_t arch_mmio_write(uint64_t phys, uint32_t width, uint32_t value) {
+  (void)phys, (void)width, (void)value;
+  return -1;
+}
+
+/* The UART is polled at every tick (apic.c), never masked: nothing to undo. */
+void arch_irq_ack(uint32_t source) { (void)source; }
