@@ -2,6 +2,8 @@
 // hangs. Every integration test drives the machine through this file.
 //
 //   const vm = await QemuHarness.boot({ arch: "x86_64", image, firmware: "bios", name: "shell-bios" });
+//   (AArch64 Image with its services: { arch: "aarch64", image: "build/aarch64/Image",
+//    initrd: "build/aarch64/modules.img", ... }, passed on to QEMU as -initrd)
 //   await vm.expect(/CAM-OS \d+\.\d+\.\d+/);
 //   await vm.expect("camos> ");
 //   const text = await vm.command("mem");   // what `mem` printed, echo and prompt stripped

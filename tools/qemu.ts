@@ -8,6 +8,8 @@
 //           firmware "bios": SeaBIOS (QEMU's default)
 //           firmware "uefi": OVMF as two pflash drives (code read-only, vars a copy)
 //   aarch64 qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a72 -kernel Image
+//           [-initrd modules.img]: the signed boot modules as one bundle, which
+//           QEMU loads into RAM and names in the DTB's /chosen
 //           firmware "bios": no firmware, QEMU's own loader boots the Image
 //           firmware "uefi": AAVMF as two pflash drives, for a disk or ISO image
 
@@ -33,6 +35,9 @@ export interface QemuOptions {
   arch: Arch;
   image?: string; // omitted: boot the firmware with nothing attached
   imageKind?: ImageKind;
+  // AArch64 -kernel boots only: the module bundle (build/aarch64/modules.img),
+  // passed with -initrd. An ISO or disk carries its modules itself.
+  initrd?: string;
   smp?: number; // default 1
   mem?: string; // default "256M"
   firmware?: Firmware; // default "bios"
@@ -182,6 +187,15 @@ function imageArgs(arch: Arch, image: string, kind: Exclude<ImageKind, "auto">):
   return ["-drive", `if=virtio,file=${file},format=raw`];
 }
 
+// QEMU hands an initrd only to a kernel it loads itself (-kernel); firmware
+// booting a disk or an ISO would never see it.
+function initrdArgs(arch: Arch, kind: Exclude<ImageKind, "auto">, initrd: string): string[] {
+  if (arch !== "aarch64" || kind !== "kernel") {
+    throw new QemuConfigError(`an initrd goes only with an aarch64 kernel Image (-kernel), not with ${arch} and a ${kind} image`);
+  }
+  return ["-initrd", initrd];
+}
+
 // Copies the pristine variable store next to the build output: QEMU writes to
 // it, and /usr/share must never be written.
 function prepareUefiVars(pristine: string, copy: string, fresh: boolean): void {
@@ -229,7 +243,11 @@ export function qemuCommand(opts: QemuOptions): QemuCommand {
   args.push("-smp", String(smp), "-m", opts.mem ?? DEFAULT_MEM);
   args.push(...firmwareArgs(opts));
   if (opts.image !== undefined) {
-    args.push(...imageArgs(arch, opts.image, resolveImageKind(arch, opts.image, opts.imageKind ?? "auto")));
+    const kind = resolveImageKind(arch, opts.image, opts.imageKind ?? "auto");
+    args.push(...imageArgs(arch, opts.image, kind));
+    if (opts.initrd !== undefined) args.push(...initrdArgs(arch, kind, opts.initrd));
+  } else if (opts.initrd !== undefined) {
+    throw new QemuConfigError("an initrd needs a kernel image to go with it");
   }
   if (!opts.network) args.push("-nic", "none");
   args.push(...serialArgs(opts.serial ?? "stdio"));

@@ -4,13 +4,14 @@
 //   node build/tools/run.mjs --arch x86_64 --image build/x86_64/cam-os.iso \
 //     [--smp 1] [--mem 256M] [--firmware bios|uefi] [--qemu-flags "..."] \
 //     [--kernel build/x86_64/kernel.elf] [--debug] [--icount] [--no-reboot] \
-//     [--accel auto|kvm|tcg] [--build-dir build] [--dry-run]
+//     [--accel auto|kvm|tcg] [--build-dir build] [--initrd build/aarch64/modules.img] [--dry-run]
 //
 // Prints the exact QEMU command first, then runs it and exits with its status.
 // --debug starts QEMU halted with a gdb stub on :1234 and writes
 // <build-dir>/<arch>/debug.gdb for gdb to read; --kernel names the ELF whose
 // symbols gdb loads (default <build-dir>/<arch>/kernel.elf). On AArch64 the
-// --image is what QEMU boots (the Image), --kernel still the ELF for gdb.
+// --image is what QEMU boots (the Image), --kernel still the ELF for gdb, and
+// --initrd the module bundle that carries the signed services (-initrd).
 
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -30,11 +31,12 @@ import {
 
 const USAGE = `usage: run --arch x86_64|aarch64 --image PATH [--smp N] [--mem SIZE]
            [--firmware bios|uefi] [--qemu-flags "FLAGS"] [--kernel ELF] [--debug]
-           [--icount] [--no-reboot] [--accel auto|kvm|tcg] [--build-dir DIR] [--dry-run]`;
+           [--icount] [--no-reboot] [--accel auto|kvm|tcg] [--build-dir DIR] [--initrd PATH] [--dry-run]`;
 
 interface RunOptions {
   arch: Arch;
   image: string;
+  initrd: string | undefined;
   smp: number;
   mem: string;
   firmware: Firmware;
@@ -65,6 +67,7 @@ function parseCommandLine(argv: string[]): RunOptions {
     options: {
       arch: { type: "string" },
       image: { type: "string" },
+      initrd: { type: "string" },
       smp: { type: "string", default: "1" },
       mem: { type: "string", default: "256M" },
       firmware: { type: "string", default: "bios" },
@@ -93,6 +96,7 @@ function parseCommandLine(argv: string[]): RunOptions {
   return {
     arch,
     image: values.image,
+    initrd: values.initrd,
     smp: Number(values.smp),
     mem: values.mem!,
     firmware,
@@ -132,9 +136,13 @@ function main(): void {
   if (!fs.existsSync(opts.image)) {
     throw new QemuConfigError(`image not found: ${opts.image} (build it first, e.g. \`make iso\`)`);
   }
+  if (opts.initrd !== undefined && !fs.existsSync(opts.initrd)) {
+    throw new QemuConfigError(`initrd not found: ${opts.initrd} (build it first: \`make build/aarch64/modules.img ARCH=aarch64\`)`);
+  }
   const cmd = qemuCommand({
     arch: opts.arch,
     image: opts.image,
+    initrd: opts.initrd,
     smp: opts.smp,
     mem: opts.mem,
     firmware: opts.firmware,
