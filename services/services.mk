@@ -15,7 +15,7 @@
 # The wasm and the C are the same for every architecture (build/services/);
 # objects, ELFs and modules are per architecture.
 
-SERVICES := init console hostile
+SERVICES := init console hostile escape
 
 SERVICE_GEN := build/services
 SERVICE_OUT := $(BUILD)/services
@@ -102,6 +102,12 @@ $(SERVICE_OUT)/%/entry.o: services/libsys/entry.c $(SERVICE_GEN)/%_wasm.h $(LIBS
 SERVICE_LDFLAGS := -T services/libsys/$(ARCH).ld -Lservices/libsys -nostdlib -static -z max-page-size=4096 \
   --no-dynamic-linker --gc-sections
 SERVICE_LINK_DEPS = $(SERVICE_OUT)/%/wasm.o $(SERVICE_OUT)/%/entry.o $(LIBSYS_OBJS) services/libsys/x86_64.ld services/libsys/$(ARCH).ld
+
+# escape's native store (services/escape/README.md): in its ELF only.
+$(SERVICE_OUT)/escape/native.o: services/escape/native.c services/services.mk
+	@mkdir -p $(@D)
+	$(CLANG) $(SERVICE_CFLAGS) -c $< -o $@
+$(SERVICE_OUT)/escape.elf $(SERVICE_OUT)/escape.debug.elf: $(SERVICE_OUT)/escape/native.o
 
 $(SERVICE_OUT)/%.elf: $(SERVICE_LINK_DEPS)
 	$(LLD) $(SERVICE_LDFLAGS) --strip-debug -o $@ $(filter %.o,$^)

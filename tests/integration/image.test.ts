@@ -99,7 +99,7 @@ describe("tools/image.ts, boot modules", { skip: !existsSync(imageTool) || !exis
     assert.match(output, /modules boot-manifest\.mod init\.mod console\.mod\)/);
     const config = readFileSync(`${out}.root/boot/grub/grub.cfg`, "utf8");
     assert.match(config, /multiboot2 \/boot\/kernel\.elf\n  module2 \/boot\/modules\/boot-manifest\.mod boot-manifest\.mod\n  module2 \/boot\/modules\/init\.mod init\.mod\n  module2 \/boot\/modules\/console\.mod console\.mod\n  boot\n/);
-    assert.ok(!config.includes("hostile"));
+    assert.ok(!config.includes("hostile") && !config.includes("escape"));
   });
 
   it("adds the test-only services to a test image, in the Limine configuration too", () => {
@@ -114,7 +114,7 @@ describe("tools/image.ts, boot modules", { skip: !existsSync(imageTool) || !exis
     const config = readFileSync(`${out}.root/boot/limine/limine.conf`, "utf8");
     assert.match(config, /module_path: boot\(\):\/boot\/modules\/hostile\.mod\n    module_cmdline: hostile\.mod\n/);
     const listing = spawnSync("xorriso", ["-indev", out, "-find", "/boot/modules", "-type", "f"], { encoding: "utf8" }).stdout;
-    for (const file of ["boot-manifest.mod", "init.mod", "console.mod", "hostile.mod"]) {
+    for (const file of ["boot-manifest.mod", "init.mod", "console.mod", "hostile.mod", "escape.mod"]) {
       assert.ok(listing.includes(`'/boot/modules/${file}'`), `${file} missing from the ISO:\n${listing}`);
     }
   });
@@ -124,7 +124,7 @@ describe("tools/image.ts, boot modules", { skip: !existsSync(imageTool) || !exis
     const bootManifest = signedModules(modules, "release");
     let { status, output } = image(["--out", join(work, "x.iso"), "--modules", modules, "--boot-manifest", bootManifest, "--profile", "test"]);
     assert.notEqual(status, 0);
-    assert.match(output, /lists init\.mod, console\.mod, but the test profile of services\/boot\.json has init\.mod, console\.mod, hostile\.mod: sign it again/);
+    assert.match(output, /lists init\.mod, console\.mod, but the test profile of services\/boot\.json has init\.mod, console\.mod, hostile\.mod, escape\.mod: sign it again/);
     rmSync(join(modules, "console.mod"));
     ({ status, output } = image(["--out", join(work, "y.iso"), "--modules", modules, "--boot-manifest", bootManifest]));
     assert.notEqual(status, 0);
@@ -150,7 +150,7 @@ describe("tools/image.ts, module bundles (the AArch64 -initrd)", { skip: !exists
     assert.equal(result.status, 0, result.stdout + result.stderr);
     const bundle = readFileSync(out);
     const entries = decodeBundle(bundle);
-    assert.deepEqual(entries.map((e) => e.name), ["boot-manifest.mod", "init.mod", "console.mod", "hostile.mod"]);
+    assert.deepEqual(entries.map((e) => e.name), ["boot-manifest.mod", "init.mod", "console.mod", "hostile.mod", "escape.mod"]);
     assert.ok(entries[0].bytes.equals(readFileSync(bootManifest)));
     assert.ok(entries[3].bytes.equals(readFileSync(join(modules, "hostile.mod"))));
     for (let i = 0; i < entries.length; i++) assert.equal(Number(bundle.readBigUInt64LE(16 + 48 * i + 32)) % 4096, 0);
