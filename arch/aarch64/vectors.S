@@ -32,6 +32,42 @@
 /* SPSR bits EL0 must never get back: M[4:0] (so EL0t, AArch64) and DAIF. */
 #define SPSR_MODE_AND_MASKS 0x3ff
 
+/* x2..x29 at [sp + 8 * n]: where both the EL1 frame and a thread context
+ * keep them (x0, x1 at 0, x30 at 240). */
+.macro SAVE_X2_X29
+  stp x2, x3, [sp, #16]
+  stp x4, x5, [sp, #32]
+  stp x6, x7, [sp, #48]
+  stp x8, x9, [sp, #64]
+  stp x10, x11, [sp, #80]
+  stp x12, x13, [sp, #96]
+  stp x14, x15, [sp, #112]
+  stp x16, x17, [sp, #128]
+  stp x18, x19, [sp, #144]
+  stp x20, x21, [sp, #160]
+  stp x22, x23, [sp, #176]
+  stp x24, x25, [sp, #192]
+  stp x26, x27, [sp, #208]
+  stp x28, x29, [sp, #224]
+.endm
+
+.macro RESTORE_X2_X29
+  ldp x28, x29, [sp, #224]
+  ldp x26, x27, [sp, #208]
+  ldp x24, x25, [sp, #192]
+  ldp x22, x23, [sp, #176]
+  ldp x20, x21, [sp, #160]
+  ldp x18, x19, [sp, #144]
+  ldp x16, x17, [sp, #128]
+  ldp x14, x15, [sp, #112]
+  ldp x12, x13, [sp, #96]
+  ldp x10, x11, [sp, #80]
+  ldp x8, x9, [sp, #64]
+  ldp x6, x7, [sp, #48]
+  ldp x4, x5, [sp, #32]
+  ldp x2, x3, [sp, #16]
+.endm
+
 .macro VECTOR number
   .balign 0x80
   sub sp, sp, #FRAME_BYTES
@@ -59,20 +95,7 @@ exception_vectors:
   .endr
 
 trap_common:
-  stp x2, x3, [sp, #16]
-  stp x4, x5, [sp, #32]
-  stp x6, x7, [sp, #48]
-  stp x8, x9, [sp, #64]
-  stp x10, x11, [sp, #80]
-  stp x12, x13, [sp, #96]
-  stp x14, x15, [sp, #112]
-  stp x16, x17, [sp, #128]
-  stp x18, x19, [sp, #144]
-  stp x20, x21, [sp, #160]
-  stp x22, x23, [sp, #176]
-  stp x24, x25, [sp, #192]
-  stp x26, x27, [sp, #208]
-  stp x28, x29, [sp, #224]
+  SAVE_X2_X29
   mrs x1, elr_el1
   stp x30, x1, [sp, #240]
   mrs x1, spsr_el1
@@ -87,20 +110,7 @@ trap_common:
   msr elr_el1, x1
   ldr x1, [sp, #256]
   msr spsr_el1, x1
-  ldp x28, x29, [sp, #224]
-  ldp x26, x27, [sp, #208]
-  ldp x24, x25, [sp, #192]
-  ldp x22, x23, [sp, #176]
-  ldp x20, x21, [sp, #160]
-  ldp x18, x19, [sp, #144]
-  ldp x16, x17, [sp, #128]
-  ldp x14, x15, [sp, #112]
-  ldp x12, x13, [sp, #96]
-  ldp x10, x11, [sp, #80]
-  ldp x8, x9, [sp, #64]
-  ldp x6, x7, [sp, #48]
-  ldp x4, x5, [sp, #32]
-  ldp x2, x3, [sp, #16]
+  RESTORE_X2_X29
   ldp x0, x1, [sp, #0]
   add sp, sp, #FRAME_BYTES
   eret
@@ -108,20 +118,7 @@ trap_common:
 /* From EL0: sp is the thread's context, x0 the vector number, x0 and x1
  * already saved. */
 user_entry:
-  stp x2, x3, [sp, #16]
-  stp x4, x5, [sp, #32]
-  stp x6, x7, [sp, #48]
-  stp x8, x9, [sp, #64]
-  stp x10, x11, [sp, #80]
-  stp x12, x13, [sp, #96]
-  stp x14, x15, [sp, #112]
-  stp x16, x17, [sp, #128]
-  stp x18, x19, [sp, #144]
-  stp x20, x21, [sp, #160]
-  stp x22, x23, [sp, #176]
-  stp x24, x25, [sp, #192]
-  stp x26, x27, [sp, #208]
-  stp x28, x29, [sp, #224]
+  SAVE_X2_X29
   mrs x1, sp_el0
   stp x30, x1, [sp, #CONTEXT_X30]
   mrs x1, elr_el1
@@ -195,19 +192,6 @@ user_return:
   msr spsr_el1, x2
   ldp x30, x1, [sp, #CONTEXT_X30]
   msr sp_el0, x1
-  ldp x28, x29, [sp, #224]
-  ldp x26, x27, [sp, #208]
-  ldp x24, x25, [sp, #192]
-  ldp x22, x23, [sp, #176]
-  ldp x20, x21, [sp, #160]
-  ldp x18, x19, [sp, #144]
-  ldp x16, x17, [sp, #128]
-  ldp x14, x15, [sp, #112]
-  ldp x12, x13, [sp, #96]
-  ldp x10, x11, [sp, #80]
-  ldp x8, x9, [sp, #64]
-  ldp x6, x7, [sp, #48]
-  ldp x4, x5, [sp, #32]
-  ldp x2, x3, [sp, #16]
+  RESTORE_X2_X29
   ldp x0, x1, [sp, #0]
   eret
