@@ -287,8 +287,6 @@ void arch_context_set(uint32_t tid, uint32_t reg, uint64_t value) {
 
 /* ---- running threads ---- */
 
-uint32_t user_current_tid(void) { return current_tid; }
-
 static __attribute__((noreturn)) void idle(void) {
   current_tid = 0;
   __asm__ volatile(

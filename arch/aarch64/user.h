@@ -43,7 +43,5 @@ struct thread_context {
 void user_init(void);
 /* Runs `tid` at EL0 (0: the idle loop on the kernel stack). Never returns. */
 __attribute__((noreturn)) void user_resume(uint32_t tid);
-/* The thread that was running at EL0 when the CPU entered EL1 (0: idle). */
-uint32_t user_current_tid(void);
 
 #endif
