@@ -26,7 +26,7 @@ MODULE_OUT  := $(BUILD)/modules
 # ABI) and the pure lineedit.ts and command.ts (the console's shell). Every
 # service depends on all of it: a change anywhere rebuilds the few modules,
 # a few seconds.
-SERVICE_TS := $(wildcard services/*/*.ts) kernel/abi.ts kernel/lineedit.ts kernel/command.ts
+SERVICE_TS := $(wildcard services/*/*.ts) kernel/abi.ts kernel/lineedit.ts kernel/command.ts kernel/format.ts
 
 $(SERVICE_GEN)/%.wasm: services/%/main.ts $(SERVICE_TS) services/asconfig.json node_modules/.installed
 	@mkdir -p $(@D)
