@@ -140,8 +140,10 @@ FORCE:
 
 # What `make run` boots and what the integration tests boot, per arch.
 RUN_IMAGE := $(if $(and $(filter aarch64,$(ARCH)),$(filter bios,$(FIRMWARE))),$(BUILD)/Image,$(ISO))
+# The AArch64 Image path takes its signed modules as one bundle (-initrd).
+RUN_INITRD := $(if $(filter $(BUILD)/Image,$(RUN_IMAGE)),$(MODULE_BUNDLE))
 TEST_IMAGE_x86_64 := $(GRUB_ISO) $(TEST_ISO)
-TEST_IMAGE_aarch64 := $(BUILD)/Image
+TEST_IMAGE_aarch64 := $(BUILD)/Image $(MODULE_BUNDLE) $(TEST_MODULE_BUNDLE)
 
 # ---- tests ----
 INTEGRATION_TS := $(wildcard tests/integration/*.test.ts)
@@ -168,13 +170,13 @@ iso: deps
 	@$(MAKE) --no-print-directory $(ISO)
 
 run-image: deps
-	@$(MAKE) --no-print-directory $(RUN_IMAGE)
+	@$(MAKE) --no-print-directory $(RUN_IMAGE) $(RUN_INITRD)
 
 run: run-image build/tools/run.mjs
-	node build/tools/run.mjs --arch $(ARCH) --image $(RUN_IMAGE) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)"
+	node build/tools/run.mjs --arch $(ARCH) --image $(RUN_IMAGE) $(if $(RUN_INITRD),--initrd $(RUN_INITRD)) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)"
 
 debug: run-image build/tools/run.mjs
-	node build/tools/run.mjs --arch $(ARCH) --image $(RUN_IMAGE) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)" --debug
+	node build/tools/run.mjs --arch $(ARCH) --image $(RUN_IMAGE) $(if $(RUN_INITRD),--initrd $(RUN_INITRD)) --kernel $(BUILD)/kernel.elf --smp $(SMP) --mem $(MEM) --firmware $(FIRMWARE) --qemu-flags "$(QEMU_FLAGS)" --debug
 
 # Unit tests run on the host (as-pect); integration tests boot the images in
 # QEMU (node --test). tools/test.ts sums both into `N passed, N failed`.

@@ -73,7 +73,9 @@ export const SYS_SLEEP: u32 = 25;        // (milliseconds): blocks that long, ro
 export const SYS_KERNEL_INFO: u32 = 26;  // (KERNEL_INFO_*) -> see KERNEL_INFO below; needs no capability (nothing secret)
 export const SYS_POWER: u32 = 27;        // (power slot [WRITE], POWER_RESET or POWER_OFF): does not return on success
 export const SYS_MAP: u32 = 28;          // (mmio or memory slot [MAP], user address, offset, bytes): see MAP below
-export const SYS_COUNT: u32 = 29;
+export const SYS_MMIO_READ: u32 = 29;     // (mmio slot [READ], offset, width 1/2/4) -> value: one device register read
+export const SYS_MMIO_WRITE: u32 = 30;    // (mmio slot [WRITE], offset, width 1/2/4, value): one device register write
+export const SYS_COUNT: u32 = 31;
 
 // ---- errors (negative in the status register) ----
 export const E_OK: i32 = 0;
@@ -226,6 +228,7 @@ export const AUDIT_TARGET_PORT: u8 = 5;          // I/O port
 export const AUDIT_TARGET_IRQ: u8 = 6;           // interrupt source
 export const AUDIT_TARGET_SERVICE: u8 = 7;       // boot service index
 export const AUDIT_TARGET_SYSCALL: u8 = 8;       // the (bad) syscall number
+export const AUDIT_TARGET_MMIO: u8 = 9;          // physical address (low 32 bits) of a device register
 
 // ---- SYS_BOOT_INFO(spawn slot, service index, buffer, length) ----
 // One boot-manifest service per call (E_NOT_FOUND past the last). Results:

@@ -31,7 +31,7 @@ import {
   SYS_LOG, SYS_MEM_GROW, SYS_NULL, SYS_PORT_IN, SYS_PORT_OUT, SYS_PROC_INFO, SYS_RECV, SYS_REPLY,
   SYS_REPLY_RECV, SYS_SEND, SYS_SIGNAL, SYS_SPAWN, SYS_WAIT, SYS_YIELD, USER_SPACE_END,
   SYS_SLEEP, SYS_KERNEL_INFO, SYS_POWER, KERNEL_INFO_VERSION, KERNEL_INFO_UPTIME, KERNEL_INFO_MEMORY, KERNEL_INFO_BOOT,
-  CAP_POWER, POWER_RESET, POWER_OFF, SYS_MAP, CAP_MMIO, CAP_MEMORY, RIGHT_MAP, USER_MAP_BASE, USER_MAP_END,
+  CAP_POWER, POWER_RESET, POWER_OFF, SYS_MMIO_READ, SYS_MMIO_WRITE, AUDIT_TARGET_MMIO, SYS_MAP, CAP_MMIO, CAP_MEMORY, RIGHT_MAP, USER_MAP_BASE, USER_MAP_END,
 } from "./abi";
 import { bootReport } from "./bootreport";
 import { frames_free_bytes, frames_total_bytes, frames_used_bytes } from "./frames";
@@ -52,6 +52,7 @@ import {
 
 // Allowed calls that leave no audit record (denials always do).
 const QUIET: u32 = (1 << SYS_NULL) | (1 << SYS_YIELD) | (1 << SYS_PORT_IN) | (1 << SYS_PORT_OUT) |
+  (1 << SYS_MMIO_READ) | (1 << SYS_MMIO_WRITE) |
   (1 << SYS_AUDIT_READ) | (1 << SYS_PROC_INFO) | (1 << SYS_IPC_STATS) | (1 << SYS_BOOT_INFO) |
   (1 << SYS_KERNEL_INFO);
 
@@ -172,6 +173,8 @@ function dispatch(tid: u32, index: u32, number: u32, a0: u64, a1: u64, a2: u64, 
     case SYS_KERNEL_INFO: return sysKernelInfo(tid, a0, a1, a2, a3);
     case SYS_POWER: return sysPower(index, a0, a1);
     case SYS_MAP: return sysMap(index, a0, a1, a2, a3);
+    case SYS_MMIO_READ: return sysMmioRead(tid, index, a0, a1, a2);
+    case SYS_MMIO_WRITE: return sysMmioWrite(index, a0, a1, a2, a3);
   }
   target(AUDIT_TARGET_SYSCALL, number);
   return E_BAD_SYSCALL;
@@ -380,7 +383,9 @@ function sysIrqAck(index: u32, slot: u64): i32 {
     targetSlot(slot);
     return gid;
   }
-  target(AUDIT_TARGET_IRQ, capAt(<u32>gid).object);
+  let source = capAt(<u32>gid).object;
+  target(AUDIT_TARGET_IRQ, source);
+  arch.irq_ack(source);
   return E_OK;
 }
 
@@ -447,6 +452,39 @@ function sysPortOut(index: u32, slot: u64, port: u64, width: u64, value: u64): i
   if (status != E_OK) return status;
   if (value >> (width << 3) != 0) return E_BAD_ARG;
   arch.port_out(<u32>port, <u32>width, <u32>value);
+  return E_OK;
+}
+
+// An MMIO capability [rights] covering `width` bytes at `offset`: the
+// register's physical address, or a negative error.
+function mmioCheck(index: u32, slot: u64, offset: u64, width: u64, rights: u8): i64 {
+  let gid = capLookup(index, slot, CAP_MMIO, rights);
+  if (gid < 0) {
+    targetSlot(slot);
+    return gid;
+  }
+  let c = capAt(<u32>gid);
+  target(AUDIT_TARGET_MMIO, <u32>(c.base + (offset < <u64>c.extra ? offset : 0)));
+  if (width != 1 && width != 2 && width != 4) return E_BAD_ARG;
+  if ((offset & (width - 1)) != 0) return E_BAD_ARG;
+  if (offset >= <u64>c.extra || width > <u64>c.extra - offset) return E_NO_RIGHTS;
+  return <i64>(c.base + offset);
+}
+
+function sysMmioRead(tid: u32, index: u32, slot: u64, offset: u64, width: u64): i32 {
+  let phys = mmioCheck(index, slot, offset, width, RIGHT_READ);
+  if (phys < 0) return <i32>phys;
+  let value = arch.mmio_read(<u64>phys, <u32>width);
+  if (value < 0) return E_BAD_ARG; // the trampoline refused (RAM, its own GIC)
+  result(tid, 0, <u64>value);
+  return E_OK;
+}
+
+function sysMmioWrite(index: u32, slot: u64, offset: u64, width: u64, value: u64): i32 {
+  let phys = mmioCheck(index, slot, offset, width, RIGHT_WRITE);
+  if (phys < 0) return <i32>phys;
+  if (value >> (width << 3) != 0) return E_BAD_ARG;
+  if (arch.mmio_write(<u64>phys, <u32>width, <u32>value) != 0) return E_BAD_ARG;
   return E_OK;
 }
 

@@ -1,4 +1,4 @@
-// console, the serial shell as a service. It owns COM1 through its
+// console, the serial shell as a service. It owns the UART through its
 // capabilities (slots.ts): waits for the UART's interrupt, drains the
 // received bytes into the shell, and answers on the UART.
 //
@@ -19,7 +19,7 @@ export function main(): i32 {
   addCommands(shell);
   // The cycle counter at the prompt: tools/figures.ts measures the boot to here.
   kernelInfo(KERNEL_INFO_UPTIME);
-  log("console: serial shell on COM1, prompt at cycle " + result(3).toString());
+  log("console: serial shell on " + uart.name + ", prompt at cycle " + result(3).toString());
   shell.start();
   while (true) {
     drain(uart, shell);

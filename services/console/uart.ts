@@ -1,12 +1,14 @@
-// The COM1 16550 UART through the console's I/O-port capability (x86_64).
-// The kernel set it up at boot (115200 8N1, FIFOs on, receive interrupt
-// on); the console only moves bytes. AArch64's PL011 is an MMIO page: that
-// waits for a way to map it (the manifest already grants it in SLOT_UART).
+// The console's UART, through its capability in SLOT_UART: the COM1 16550
+// through I/O ports on x86_64 (CAP_IO_PORTS), the PL011 through
+// SYS_MMIO_READ / SYS_MMIO_WRITE on AArch64 (CAP_MMIO) — the slot's type
+// says which. The kernel and the trampoline set the UART up at boot; the
+// console only moves bytes.
 //
-//   offset 0  data (read: received byte; write: byte to send)
-//   offset 5  line status: bit 0 data ready, bit 5 transmit FIFO empty
+//   16550  offset 0 data; offset 5 line status: bit 0 data ready, bit 5 transmit FIFO empty
+//   PL011  0x00 DR data; 0x18 FR flags: bit 4 receive FIFO empty, bit 5 transmit FIFO full
 
-import { portIn, portOut, portValue } from "../lib";
+import { CAP_MMIO, SLOT_SELF } from "../../kernel/abi";
+import { CapInfo, capInfo, mmioRead, mmioValue, mmioWrite, portIn, portOut, portValue } from "../lib";
 import { Terminal } from "./shell";
 import { SLOT_UART } from "./slots";
 
@@ -17,10 +19,27 @@ const LSR_DATA_READY: u32 = 0x01;
 const LSR_TRANSMIT_EMPTY: u32 = 0x20;
 const TRANSMIT_FIFO_BYTES: i32 = 16;
 
+const PL011_DR: u32 = 0x00;
+const PL011_FR: u32 = 0x18;
+const FR_RXFE: u32 = 1 << 4;
+const FR_TXFF: u32 = 1 << 5;
+
 export class Uart extends Terminal {
-  // Bytes that may go out before the line status must be asked again:
-  // an empty FIFO takes 16, so that is one port read per 16 bytes sent.
+  // 16550: bytes that may go out before the line status must be asked
+  // again (an empty FIFO takes 16: one port read per 16 bytes sent).
   private room: i32 = 0;
+  private pl011: bool = false;
+
+  // "COM1" or "PL011": for the console's start-up line.
+  get name(): string {
+    return this.pl011 ? "PL011" : "COM1";
+  }
+
+  constructor() {
+    super();
+    let info = new CapInfo();
+    this.pl011 = capInfo(SLOT_SELF, SLOT_UART, info) == 0 && info.type == CAP_MMIO;
+  }
 
   write(text: string): void {
     for (let i = 0; i < text.length; i++) {
@@ -30,14 +49,27 @@ export class Uart extends Terminal {
     }
   }
 
-  // The next received byte, or -1 when none waits (or the port is refused).
+  // The next received byte, or -1 when none waits (or the device is refused).
   read(): i32 {
+    if (this.pl011) {
+      if (mmioRead(SLOT_UART, PL011_FR, 4) < 0 || (mmioValue() & FR_RXFE) != 0) return -1;
+      if (mmioRead(SLOT_UART, PL011_DR, 4) < 0) return -1;
+      return <i32>(mmioValue() & 0xff);
+    }
     if (portIn(SLOT_UART, COM1 + UART_LINE_STATUS, 1) < 0 || (portValue() & LSR_DATA_READY) == 0) return -1;
     if (portIn(SLOT_UART, COM1 + UART_DATA, 1) < 0) return -1;
     return <i32>(portValue() & 0xff);
   }
 
   private put(byte: u32): void {
+    if (this.pl011) {
+      while (true) {
+        if (mmioRead(SLOT_UART, PL011_FR, 4) < 0) return;
+        if ((mmioValue() & FR_TXFF) == 0) break;
+      }
+      mmioWrite(SLOT_UART, PL011_DR, 4, byte);
+      return;
+    }
     if (this.room == 0 && !this.waitTransmitEmpty()) return;
     portOut(SLOT_UART, COM1 + UART_DATA, 1, byte);
     this.room--;

@@ -17,7 +17,10 @@ interface ServicesTarget {
   arch: Arch;
   firmware: Firmware;
   image: string; // the release image: init and console
-  testImage: string; // the test image: init, console and hostile
+  testImage: string; // the test image: init, console, hostile and escape
+  initrd?: string; // AArch64: the release modules as one bundle, beside the kernel Image
+  testInitrd?: string; // AArch64: the test modules
+  uartCap: RegExp; // how `caps` shows the console's UART
   promptTimeoutMs: number;
 }
 
@@ -27,6 +30,17 @@ const TARGETS: ServicesTarget[] = [
     firmware: "bios",
     image: "build/x86_64/cam-os.iso",
     testImage: "build/x86_64/cam-os-test.iso",
+    uartCap: /io-ports\s+read,write\s+ports 0x3f8\.\.0x3ff/,
+    promptTimeoutMs: 30_000,
+  },
+  {
+    arch: "aarch64",
+    firmware: "bios",
+    image: "build/aarch64/Image",
+    testImage: "build/aarch64/Image",
+    initrd: "build/aarch64/modules.img",
+    testInitrd: "build/aarch64/modules-test.img",
+    uartCap: /mmio\s+read,write,map\s+0x9000000\.\.0x9000fff/,
     promptTimeoutMs: 30_000,
   },
 ];
@@ -39,11 +53,13 @@ function skipReason(image: string): string | false {
   return `${image} not built (make test builds it)`;
 }
 
-async function boot(target: ServicesTarget, image: string, name: string): Promise<QemuHarness> {
-  assert.ok(fs.existsSync(path.join(root, image)), `${image} not found: run make test`);
+async function boot(target: ServicesTarget, image: string, initrd: string | undefined, name: string): Promise<QemuHarness> {
+  for (const file of [image, initrd]) {
+    if (file) assert.ok(fs.existsSync(path.join(root, file)), `${file} not found: run make test`);
+  }
   const vm = await QemuHarness.boot({
-    arch: target.arch, firmware: target.firmware, image, name, mem: "256M", smp: 1,
-    noReboot: true, timeoutMs: 15_000,
+    arch: target.arch, firmware: target.firmware, image, initrd: initrd ? path.join(root, initrd) : undefined,
+    name, mem: "256M", smp: 1, noReboot: true, timeoutMs: 15_000,
   });
   await vm.expect(PROMPT, target.promptTimeoutMs);
   return vm;
@@ -78,7 +94,7 @@ for (const target of TARGETS) {
       });
 
     before(async () => {
-      vm = await boot(target, target.image, `services-${target.arch}`);
+      vm = await boot(target, target.image, target.initrd, `services-${target.arch}`);
     });
     after(async () => {
       const kept = await vm?.close({ keepLog: failed });
@@ -96,9 +112,9 @@ for (const target of TARGETS) {
       assert.equal(table.get("console")?.state, "running");
     });
 
-    check("caps shows the console's capabilities: its UART ports and its IRQ", async () => {
+    check("caps shows the console's capabilities: its UART and its IRQ", async () => {
       const out = await machine().command("caps");
-      assert.match(out, /io-ports\s+read,write\s+ports 0x3f8\.\.0x3ff/);
+      assert.match(out, target.uartCap);
       assert.match(out, /irq\s+receive/);
     });
 
@@ -143,7 +159,7 @@ for (const target of TARGETS) {
 
   describe(`hostile service on ${target.arch}/${target.firmware}`, { skip: skipReason(target.testImage) }, () => {
     it("hostile is denied every escape and audited; each isolation layer stops an escape alone; the system goes on", { timeout: 120_000 }, async () => {
-      const vm = await boot(target, target.testImage, `hostile-${target.arch}`);
+      const vm = await boot(target, target.testImage, target.testInitrd, `hostile-${target.arch}`);
       let failed = true;
       try {
         const done = await vm.expect(/hostile: done, (\d+) attempts, (\d+) denied/, 30_000);

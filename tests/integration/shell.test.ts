@@ -30,6 +30,7 @@ interface BootTarget {
   smoke?: boolean; // only the banner and a few commands (another CPU model)
   entryLevel?: RegExp; // what the trampoline's first line must say about the entry
   services: boolean; // the shell is the console service (init, console run in user mode)
+  initrd?: string; // the signed modules as one bundle (the AArch64 Image path), relative to the root
 }
 
 // The AArch64 image, booted the way qemu -kernel and U-Boot booti do.
@@ -59,7 +60,8 @@ const TARGETS: BootTarget[] = [
   },
   {
     arch: "aarch64",
-    services: false, // EL0 threads come next on AArch64
+    services: true,
+    initrd: "build/aarch64/modules.img",
     firmware: "bios",
     image: AARCH64_IMAGE,
     cpu: "cortex-a72",
@@ -70,7 +72,8 @@ const TARGETS: BootTarget[] = [
   },
   {
     arch: "aarch64",
-    services: false, // EL0 threads come next on AArch64
+    services: true,
+    initrd: "build/aarch64/modules.img",
     firmware: "bios",
     image: AARCH64_IMAGE,
     cpu: "cortex-a57",
@@ -83,7 +86,8 @@ const TARGETS: BootTarget[] = [
   },
   {
     arch: "aarch64",
-    services: false, // EL0 threads come next on AArch64
+    services: true,
+    initrd: "build/aarch64/modules.img",
     firmware: "bios",
     image: AARCH64_IMAGE,
     cpu: "max",
@@ -138,6 +142,7 @@ async function bootToPrompt(target: BootTarget, name: string, noReboot: boolean)
     arch: target.arch,
     firmware: target.firmware,
     image,
+    initrd: target.initrd ? path.join(root, target.initrd) : undefined,
     cpu: target.cpu,
     machine: target.machine,
     smp: SMP,

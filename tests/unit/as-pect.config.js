@@ -47,6 +47,9 @@ function userReset() {
   user.contexts = new Map();    // tid -> BigInt[7]
   user.ports = new Map();       // port -> value port_in answers
   user.portLog = [];            // [port, width, value] of each port_out
+  user.mmio = new Map();        // physical address (BigInt) -> value mmio_read answers
+  user.mmioLog = [];            // [address, width, value] of each mmio_write
+  user.irqAcks = [];            // sources irq_ack was called for
   user.capture = null;          // console text while captured
   user.power = [];              // [operation, method] of reset (0) / power_off (1)
 }
@@ -203,6 +206,22 @@ const arch = {
   port_out(port, width, value) {
     user.portLog.push([port >>> 0, width >>> 0, value >>> 0]);
   },
+  // The trampoline refuses (-1) what no device is: here, any address the
+  // spec did not put in user.mmio.
+  mmio_read(phys, width) {
+    const address = BigInt.asUintN(64, BigInt(phys));
+    if (!user.mmio.has(address)) return -1n;
+    return BigInt(user.mmio.get(address) & (width >= 4 ? 0xffffffff : (1 << (8 * width)) - 1));
+  },
+  mmio_write(phys, width, value) {
+    const address = BigInt.asUintN(64, BigInt(phys));
+    if (!user.mmio.has(address)) return -1;
+    user.mmioLog.push([address, width >>> 0, value >>> 0]);
+    return 0;
+  },
+  irq_ack(source) {
+    user.irqAcks.push(source >>> 0);
+  },
 };
 
 // Hooks only the specs use, e.g. to check that the frame allocator's hot
@@ -258,6 +277,20 @@ const testhooks = {
   },
   port_log_count() {
     return user.portLog.length;
+  },
+  mmio_set(phys, value) {
+    user.mmio.set(BigInt.asUintN(64, BigInt(phys)), value >>> 0);
+  },
+  mmio_log_count() {
+    return user.mmioLog.length;
+  },
+  // field: 0 address (low 32 bits), 1 width, 2 value
+  mmio_log_entry(i, field) {
+    const e = user.mmioLog[i];
+    return field == 0 ? Number(e[0] & 0xffffffffn) : e[field];
+  },
+  irq_acks() {
+    return user.irqAcks.length;
   },
   // field: 0 port, 1 width, 2 value
   port_log_entry(i, field) {

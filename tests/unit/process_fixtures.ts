@@ -44,6 +44,14 @@ export declare function space_fail_creates(n: i32): void;
 export declare function space_maps_left(n: i32): void;
 @external("testhooks", "port_set")
 export declare function port_set(port: u32, value: u32): void;
+@external("testhooks", "mmio_set")
+export declare function mmio_set(phys: u64, value: u32): void;
+@external("testhooks", "mmio_log_count")
+export declare function mmio_log_count(): i32;
+@external("testhooks", "mmio_log_entry")
+export declare function mmio_log_entry(i: i32, field: i32): u32;
+@external("testhooks", "irq_acks")
+export declare function irq_acks(): i32;
 @external("testhooks", "port_log_count")
 export declare function port_log_count(): i32;
 @external("testhooks", "port_log_entry")

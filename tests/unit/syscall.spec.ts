@@ -25,12 +25,12 @@ import {
   RIGHT_WRITE, RIGHTS_ALL, SLOT_SELF, SYS_AUDIT_READ, SYS_BOOT_INFO, SYS_CALL, SYS_CAP_DERIVE, SYS_CAP_INFO,
   SYS_COUNT, SYS_EXIT, SYS_IPC_STATS, SYS_IRQ_ACK, SYS_KERNEL_INFO, SYS_KILL, SYS_LOG, SYS_MEM_GROW, SYS_NULL,
   SYS_PORT_IN, SYS_PORT_OUT, SYS_POWER, SYS_CAP_DELETE, SYS_CAP_REVOKE, SYS_PROC_INFO, SYS_RECV, SYS_SEND, SYS_SIGNAL, SYS_SPAWN, SYS_WAIT,
-  SYS_YIELD, USER_WASM_BASE, SERVICE_NONE, SYS_MAP, CAP_MMIO, CAP_MEMORY, RIGHT_MAP, USER_MAP_BASE, USER_MAP_END,
+  SYS_YIELD, USER_WASM_BASE, SERVICE_NONE, SYS_MAP, SYS_MMIO_READ, SYS_MMIO_WRITE, CAP_MMIO, CAP_MEMORY, RIGHT_MAP, USER_MAP_BASE, USER_MAP_END,
   MAX_MAPS,
 } from "../../kernel/abi";
 import {
   allocation_count, capturedText, console_capture, EP_SERVER, RAM_BASE, space_count, space_flags, fakeModule, grant, irqGrant, mainTid, port_log_count,
-  port_log_entry, port_set, power_count, rangeGrant, reg, spawnProcess, status, sys, systemReset, TEXT_VIRT,
+  port_log_entry, port_set, power_count, mmio_set, mmio_log_count, mmio_log_entry, irq_acks, rangeGrant, reg, spawnProcess, status, sys, systemReset, TEXT_VIRT,
   userReadText, userWrite,
 } from "./process_fixtures";
 
@@ -206,6 +206,39 @@ describe("user pointers and lengths", () => {
 });
 
 describe("I/O ports", () => {
+  it("reads and writes device registers through CAP_MMIO, and refuses what the capability does not cover", () => {
+    systemReset();
+    // A PL011-like page at 0x9000000: read-only in slot 1, read/write in slot 2.
+    let tid = mainTid(spawnProcess("uart", [
+      rangeGrant(1, CAP_MMIO, RIGHT_READ, 0x9000000, 0x1000), rangeGrant(2, CAP_MMIO, RIGHT_READ | RIGHT_WRITE, 0x9000000, 0x1000),
+    ]));
+    mmio_set(0x9000018, 0x90);
+    mmio_set(0x9000000, 0);
+    expect(call(tid, SYS_MMIO_READ, 1, 0x18, 4)).toBe(E_OK);
+    expect(reg(tid, 0)).toBe(0x90);
+    expect(call(tid, SYS_MMIO_WRITE, 2, 0x00, 4, 0x41)).toBe(E_OK);
+    expect(mmio_log_count()).toBe(1);
+    expect(mmio_log_entry(0, 0)).toBe(0x9000000);
+    expect(mmio_log_entry(0, 2)).toBe(0x41);
+    expect(call(tid, SYS_MMIO_WRITE, 1, 0x00, 4, 0x41)).toBe(E_NO_RIGHTS);    // read-only capability
+    expect(call(tid, SYS_MMIO_READ, 1, 0x1000, 4)).toBe(E_NO_RIGHTS);         // past the range
+    expect(call(tid, SYS_MMIO_READ, 1, 0xffe, 4)).toBe(E_BAD_ARG);           // misaligned
+    expect(call(tid, SYS_MMIO_READ, 1, 0x18, 3)).toBe(E_BAD_ARG);            // no such width
+    expect(call(tid, SYS_MMIO_WRITE, 2, 0x00, 1, 0x141)).toBe(E_BAD_ARG);    // value wider than the access
+    expect(call(tid, SYS_MMIO_READ, 2, 0x20, 4)).toBe(E_BAD_ARG);            // the trampoline refuses: no device there
+    expect(call(tid, SYS_MMIO_READ, 9, 0x18, 4)).toBe(E_BAD_SLOT);
+    expect(mmio_log_count()).toBe(1);
+  });
+
+  it("passes an interrupt acknowledgement on to the trampoline only with the capability", () => {
+    systemReset();
+    let tid = mainTid(holder());
+    expect(call(tid, SYS_IRQ_ACK, 2)).toBe(E_NO_RIGHTS);
+    expect(irq_acks()).toBe(0);
+    expect(call(tid, SYS_IRQ_ACK, 12)).toBe(E_OK);
+    expect(irq_acks()).toBe(1);
+  });
+
   it("reads and writes inside the capability's range, at widths 1, 2 and 4", () => {
     systemReset();
     let tid = mainTid(holder());
