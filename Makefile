@@ -5,6 +5,8 @@
 #   make debug (the same machine, halted, with QEMU's gdb stub)
 #   make test  (unit tests on the host, then the QEMU integration tests)
 #   make iso   [LIMINE_DIR=<Limine binary release>]
+#   make image [LIMINE_DIR=...]   (a raw disk image for a USB stick)
+#   make usb DEVICE=/dev/sdX      (writes it, checks it; docs/flashing.md)
 #   make figures   (sizes, build time, instructions and wall time to the prompt)
 #
 # ARCH=aarch64 boots build/aarch64/Image (a Linux arm64 Image) with QEMU's
@@ -138,6 +140,19 @@ $(LIMINE_ISO): $(BUILD)/kernel.elf build/tools/image.mjs $(IMAGE_MODULE_DEPS_rel
 
 FORCE:
 
+# Raw disk images for USB sticks (GPT, BIOS boot + EFI system partition;
+# tools/image.ts `disk`, docs/flashing.md): GRUB on x86_64, Limine with
+# LIMINE_DIR (and always on AArch64, which stops without it).
+GRUB_DISK   := $(BUILD)/cam-os.img
+LIMINE_DISK := $(BUILD)/cam-os-limine.img
+DISK := $(if $(or $(filter limine,$(BOOTLOADER)),$(filter aarch64,$(ARCH))),$(LIMINE_DISK),$(GRUB_DISK))
+
+$(GRUB_DISK): $(BUILD)/kernel.elf build/tools/image.mjs $(IMAGE_MODULE_DEPS_release)
+	node build/tools/image.mjs disk --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ --bootloader grub $(IMAGE_MODULE_FLAGS_release)
+
+$(LIMINE_DISK): $(BUILD)/kernel.elf build/tools/image.mjs $(IMAGE_MODULE_DEPS_release) FORCE
+	node build/tools/image.mjs disk --arch $(ARCH) --kernel $(BUILD)/kernel.elf --out $@ --bootloader limine $(if $(LIMINE_DIR),--limine-dir $(LIMINE_DIR)) $(IMAGE_MODULE_FLAGS_release)
+
 # What `make run` boots and what the integration tests boot, per arch.
 RUN_IMAGE := $(if $(and $(filter aarch64,$(ARCH)),$(filter bios,$(FIRMWARE))),$(BUILD)/Image,$(ISO))
 # The AArch64 Image path takes its signed modules as one bundle (-initrd).
@@ -152,8 +167,11 @@ build/tests/%.mjs: tests/integration/%.ts $(TOOLS_TS) node_modules/.installed
 	@mkdir -p $(@D)
 	$(NODE_BIN)/esbuild $< --bundle --platform=node --format=esm --log-level=warning --outfile=$@
 
+# image-boot.test.ts boots the raw disk image as a USB stick would be.
+TEST_IMAGE_x86_64 += $(GRUB_DISK)
+
 # ---- the commands people type ----
-.PHONY: all deps kernel iso run-image test-image test-images run debug test unit integration figures clean FORCE
+.PHONY: all deps kernel iso image usb run-image test-image test-images run debug test unit integration figures clean FORCE
 
 all: iso
 
@@ -205,6 +223,14 @@ integration: deps
 figures: deps
 	@$(MAKE) --no-print-directory build/tools/figures.mjs
 	node build/tools/figures.mjs --arch $(ARCH)
+
+image: deps
+	@$(MAKE) --no-print-directory $(DISK)
+
+# make usb DEVICE=/dev/sdX [YES=1]: tools/flash.ts writes the image and reads
+# it back; it refuses fixed, mounted, system and too small disks.
+usb: image build/tools/flash.mjs
+	node build/tools/flash.mjs --image $(DISK) --device "$(DEVICE)"$(if $(YES), --yes)
 
 clean:
 	rm -rf build
