@@ -231,32 +231,14 @@ void arch_space_destroy(uint64_t root) {
   asid_root[asid] = 0;
 }
 
-/* Copies page by page through the direct map: never faults; a hole or a
- * missing right fails the whole copy. */
-static int32_t space_copy(uint64_t root, uint64_t virt, uint8_t *kernel, uint32_t length, bool to_user) {
-  while (length > 0) {
-    if (virt >= USER_TOP) return SPACE_REFUSED;
-    uint64_t *entry = page_entry(root, virt, false);
-    if (!entry || !(*entry & DESC_VALID) || !(*entry & DESC_AP_EL0)) return SPACE_REFUSED;
-    if (to_user && (*entry & DESC_AP_READ_ONLY)) return SPACE_REFUSED;
-    uint64_t offset = virt & (PAGE_SIZE - 1);
-    uint32_t chunk = (uint32_t)(PAGE_SIZE - offset) < length ? (uint32_t)(PAGE_SIZE - offset) : length;
-    uint8_t *user = (uint8_t *)arch_phys_to_virt((*entry & DESC_ADDRESS) + offset);
-    if (to_user) memcpy(user, kernel, chunk);
-    else memcpy(kernel, user, chunk);
-    virt += chunk;
-    kernel += chunk;
-    length -= chunk;
-  }
-  return 0;
-}
-
-int32_t arch_space_read(uint64_t root, uint64_t virt, void *dst, uint32_t length) {
-  return space_copy(root, virt, dst, length, false);
-}
-
-int32_t arch_space_write(uint64_t root, uint64_t virt, const void *src, uint32_t length) {
-  return space_copy(root, virt, (uint8_t *)src, length, true);
+/* The frame behind a user page with the rights EL0 has on it (write too
+ * when asked), or 0; arch/common/space.c copies through it. */
+uint64_t arch_user_page(uint64_t root, uint64_t virt, bool write) {
+  if (virt >= USER_TOP) return 0;
+  uint64_t *entry = page_entry(root, virt, false);
+  if (!entry || !(*entry & DESC_VALID) || !(*entry & DESC_AP_EL0)) return 0;
+  if (write && (*entry & DESC_AP_READ_ONLY)) return 0;
+  return *entry & DESC_ADDRESS;
 }
 
 /* ---- threads (kernel/arch.ts thread_start, context_set) ---- */

@@ -40,6 +40,10 @@ uint64_t arch_space_create(void);
 int32_t arch_space_map(uint64_t root, uint64_t virt, uint64_t phys, uint32_t flags);
 uint64_t arch_space_unmap(uint64_t root, uint64_t virt);
 void arch_space_destroy(uint64_t root);
+/* The physical frame behind user page `virt` of `root` when user code may
+ * read it (and write it, when `write`), else 0. */
+uint64_t arch_user_page(uint64_t root, uint64_t virt, bool write);
+/* In arch/common/space.c, on top of arch_user_page. */
 int32_t arch_space_read(uint64_t root, uint64_t virt, void *dst, uint32_t length);
 int32_t arch_space_write(uint64_t root, uint64_t virt, const void *src, uint32_t length);
 void arch_thread_start(uint32_t tid, uint64_t root, uint64_t entry, uint64_t stack, uint64_t arg);

@@ -13,7 +13,6 @@
  */
 #include "paging.h"
 
-#include <string.h>
 
 #include "../common/arch.h"
 #include "../common/frames.h"
@@ -205,30 +204,12 @@ void arch_space_destroy(uint64_t root) {
   free_tables(root, 4);
 }
 
-/* Copies between user memory and the kernel, page by page through the
- * direct map: no fault is possible, and a hole or a missing right fails. */
-static int32_t space_copy(uint64_t root, uint64_t virt, uint8_t *kernel, uint32_t length, bool to_user) {
-  while (length > 0) {
-    if (virt >= USER_TOP) return SPACE_REFUSED;
-    uint64_t *pte = pte_find(root, virt);
-    uint64_t need = PTE_PRESENT | PTE_USER | (to_user ? PTE_WRITE : 0);
-    if (!pte || (*pte & need) != need) return SPACE_REFUSED;
-    uint64_t offset = virt & (PAGE_SIZE - 1);
-    uint32_t chunk = (uint32_t)(PAGE_SIZE - offset) < length ? (uint32_t)(PAGE_SIZE - offset) : length;
-    uint8_t *user = (uint8_t *)arch_phys_to_virt((*pte & PTE_ADDRESS) + offset);
-    if (to_user) memcpy(user, kernel, chunk);
-    else memcpy(kernel, user, chunk);
-    virt += chunk;
-    kernel += chunk;
-    length -= chunk;
-  }
-  return 0;
-}
-
-int32_t arch_space_read(uint64_t root, uint64_t virt, void *dst, uint32_t length) {
-  return space_copy(root, virt, dst, length, false);
-}
-
-int32_t arch_space_write(uint64_t root, uint64_t virt, const void *src, uint32_t length) {
-  return space_copy(root, virt, (uint8_t *)src, length, true);
+/* The frame behind a user page with the rights user code has on it (write
+ * too when asked), or 0; arch/common/space.c copies through it. */
+uint64_t arch_user_page(uint64_t root, uint64_t virt, bool write) {
+  if (virt >= USER_TOP) return 0;
+  uint64_t *pte = pte_find(root, virt);
+  uint64_t need = PTE_PRESENT | PTE_USER | (write ? PTE_WRITE : 0);
+  if (!pte || (*pte & need) != need) return 0;
+  return *pte & PTE_ADDRESS;
 }
