@@ -176,7 +176,10 @@ function limineFiles(arch: string): string[] {
 // The Limine directory, once it is known to hold `files`.
 function checkedLimineDir(options: ImageOptions, files: string[]): string {
   const dir = options.limineDir;
-  if (!dir) throw new ImageError(`a Limine image was asked for, but LIMINE_DIR is not set.\n${LIMINE_HELP}`);
+  if (!dir) {
+    const why = options.arch === "aarch64" ? "an aarch64 image needs Limine (GRUB here is x86_64 only)" : "a Limine image was asked for";
+    throw new ImageError(`${why}, but LIMINE_DIR is not set.\n${LIMINE_HELP}`);
+  }
   const missing = files.filter((file) => !existsSync(join(dir, file)));
   if (missing.length > 0) throw new ImageError(`LIMINE_DIR=${dir} lacks ${missing.join(", ")}.\n${LIMINE_HELP}`);
   return dir;
