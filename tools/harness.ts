@@ -25,6 +25,9 @@ import { fileURLToPath } from "node:url";
 import { type QemuCommand, type QemuOptions, formatCommand, qemuBinary, qemuCommand } from "./qemu.ts";
 
 export const PROMPT = "camos> ";
+// What the console service logs once its shell runs (services/console/main.ts).
+const SHELL_READY = "serial shell on";
+const NUDGE_AFTER_MS = 5000;
 
 export interface BootOptions extends Omit<QemuOptions, "serial"> {
   name: string; // names the log file: <logDir>/<name>.log
@@ -208,6 +211,25 @@ export class QemuHarness {
 
   get running(): boolean {
     return this.exitStatus === undefined;
+  }
+
+  // Waits for the shell's first prompt. Other services' log lines share the
+  // serial line with the console service, which writes byte by byte, so a
+  // log line can split its prompt ("c[init] ...amos> "). Once the console has
+  // said it is up and no whole prompt has come for a while, a bare Enter
+  // asks it for a fresh one. `before` of the match runs from the cursor, so
+  // it still holds the boot log.
+  async firstPrompt(timeoutMs: number, nudgeAfterMs: number = NUDGE_AFTER_MS): Promise<Match> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const wait = Math.max(1, Math.min(nudgeAfterMs, deadline - performance.now()));
+      try {
+        return await this.expect(this.prompt, wait);
+      } catch (err) {
+        if (!(err instanceof HarnessError) || !this.running || performance.now() >= deadline) throw err;
+        if (this.serial.includes(SHELL_READY)) this.send("\r");
+      }
+    }
   }
 
   // Waits for `pattern` after the cursor; moves the cursor past the match.

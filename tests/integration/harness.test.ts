@@ -38,17 +38,25 @@ const logDir = fs.mkdtempSync(path.join(os.tmpdir(), "camos-harness-test-"));
 after(() => fs.rmSync(logDir, { recursive: true, force: true }));
 
 let bootCount = 0;
-function bootFake(extra: { lifetimeMs?: number } = {}): Promise<QemuHarness> {
+function bootFake(extra: { lifetimeMs?: number } = {}, machine: string = FAKE_MACHINE): Promise<QemuHarness> {
   bootCount += 1;
   return QemuHarness.boot({
     arch: "x86_64",
     name: `fake-${bootCount}`,
     logDir,
     timeoutMs: 5000,
-    spawnCommand: { command: process.execPath, args: ["-e", FAKE_MACHINE] },
+    spawnCommand: { command: process.execPath, args: ["-e", machine] },
     ...extra,
   });
 }
+
+// A console whose first prompt another service's log line splits, as the
+// shared serial line can: only a bare Enter brings a whole prompt.
+const SPLIT_PROMPT_MACHINE = String.raw`
+const out = (s) => process.stdout.write(s);
+setTimeout(() => { out("BOOT LOG\r\n[console] console: serial shell on COM1\r\nc[init] a log line\r\namos> "); }, 50);
+process.stdin.on("data", (buf) => { if (buf.includes(13)) out("\r\ncamos> "); });
+`;
 
 describe("QemuHarness against a fake machine", () => {
   it("expect() matches strings and regexes, in order, and records the prompt time", async () => {
@@ -62,6 +70,17 @@ describe("QemuHarness against a fake machine", () => {
       assert.equal(typeof vm.promptAtMs, "number");
       assert.ok(vm.promptAtMs! >= 0);
       assert.match(vm.output, /^FAKE-OS 1\.2\.3/);
+    } finally {
+      await vm.close({ keepLog: false });
+    }
+  });
+
+  it("firstPrompt() asks for a fresh prompt when a log line split the first one", async () => {
+    const vm = await bootFake({}, SPLIT_PROMPT_MACHINE);
+    try {
+      const prompt = await vm.firstPrompt(4000, 300);
+      assert.match(prompt.before, /^BOOT LOG/, "the boot log before the prompt was lost");
+      assert.match(vm.output, /amos> \r\ncamos> $/);
     } finally {
       await vm.close({ keepLog: false });
     }

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PROMPT, QemuHarness, repoRoot } from "../../tools/harness.ts";
+import { QemuHarness, repoRoot } from "../../tools/harness.ts";
 import type { Firmware } from "../../tools/qemu.ts";
 
 interface DiskTarget {
@@ -79,7 +79,7 @@ for (const target of TARGETS) {
         mem: "256M", smp: 1, noReboot: true, timeoutMs: 15_000,
       });
       try {
-        await vm.expect(PROMPT, target.promptTimeoutMs);
+        await vm.firstPrompt(target.promptTimeoutMs);
       } catch (error) {
         failed = true;
         throw error;

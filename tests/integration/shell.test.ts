@@ -153,7 +153,7 @@ async function bootToPrompt(target: BootTarget, name: string, noReboot: boolean)
     timeoutMs: COMMAND_TIMEOUT_MS,
   });
   try {
-    const first = await vm.expect(PROMPT, target.promptTimeoutMs);
+    const first = await vm.firstPrompt(target.promptTimeoutMs);
     console.log(`boot-time target=${label(target)} vm=${name} prompt_ms=${vm.promptAtMs}`);
     return { vm, banner: lastBannerLine(first.before, "the first prompt") };
   } catch (err) {
