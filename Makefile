@@ -91,7 +91,7 @@ $(BUILD)/obj/%.o: %.c $(HEADERS) $(KBUILD)/kernel_wasm.h $(KBUILD)/include/wasm-
 	@mkdir -p $(@D)
 	$(CLANG) $(CFLAGS) $(if $(filter arch/wasm-rt/libc.c,$<),-fno-builtin) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.S
+$(BUILD)/obj/%.o: %.S $(wildcard arch/$(ARCH)/*.inc)
 	@mkdir -p $(@D)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 

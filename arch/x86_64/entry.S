@@ -11,6 +11,7 @@
  * and the registers from a context and leaves by SYSRET when the frame came
  * from SYSCALL (and its RIP is canonical), else by IRETQ.
  */
+#include "frame.S.inc"
 #define PERCPU_KERNEL_STACK 0
 #define PERCPU_USER_RSP 8
 #define PERCPU_FRAME_TOP 16
@@ -37,21 +38,7 @@ syscall_entry:
   pushq %rcx
   pushq $0
   pushq $SYSCALL_VECTOR
-  pushq %rax
-  pushq %rbx
-  pushq %rcx
-  pushq %rdx
-  pushq %rsi
-  pushq %rdi
-  pushq %rbp
-  pushq %r8
-  pushq %r9
-  pushq %r10
-  pushq %r11
-  pushq %r12
-  pushq %r13
-  pushq %r14
-  pushq %r15
+  PUSH_GPRS
   fxsave64 CONTEXT_FPU(%rsp)
   movq %rsp, %rdi
   movq %gs:PERCPU_KERNEL_STACK, %rsp
@@ -64,21 +51,7 @@ syscall_entry:
 user_return:
   movq %rdi, %rsp
   fxrstor64 CONTEXT_FPU(%rsp)
-  popq %r15
-  popq %r14
-  popq %r13
-  popq %r12
-  popq %r11
-  popq %r10
-  popq %r9
-  popq %r8
-  popq %rbp
-  popq %rdi
-  popq %rsi
-  popq %rdx
-  popq %rcx
-  popq %rbx
-  popq %rax
+  POP_GPRS
   cmpq $SYSCALL_VECTOR, (%rsp)
   jne 1f
   /* SYSRET: rcx = RIP, r11 = RFLAGS; RIP must be canonical (a

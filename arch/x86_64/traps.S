@@ -6,6 +6,7 @@
  *   r15 r14 r13 r12 r11 r10 r9 r8 rbp rdi rsi rdx rcx rbx rax
  *   vector error | rip cs rflags rsp ss   (the last five pushed by the CPU)
  */
+#include "frame.S.inc"
 #define FRAME_TO_FPU (22 * 8 + 16) /* offsetof(struct thread_context, fpu) */
 
 .macro STUB vector, has_error
@@ -61,21 +62,7 @@ trap_common:
   jz 1f
   swapgs
 1:
-  pushq %rax
-  pushq %rbx
-  pushq %rcx
-  pushq %rdx
-  pushq %rsi
-  pushq %rdi
-  pushq %rbp
-  pushq %r8
-  pushq %r9
-  pushq %r10
-  pushq %r11
-  pushq %r12
-  pushq %r13
-  pushq %r14
-  pushq %r15
+  PUSH_GPRS
   /* From user mode, save the thread's FPU/SSE state before any C code can
    * touch those registers (%gs:32 is the current context, entry.S). */
   testb $3, 15 * 8 + 24(%rsp)
@@ -91,21 +78,7 @@ trap_common:
   cld
   call x86_trap
   movq %rbx, %rsp
-  popq %r15
-  popq %r14
-  popq %r13
-  popq %r12
-  popq %r11
-  popq %r10
-  popq %r9
-  popq %r8
-  popq %rbp
-  popq %rdi
-  popq %rsi
-  popq %rdx
-  popq %rcx
-  popq %rbx
-  popq %rax
+  POP_GPRS
   addq $16, %rsp
   iretq
 
