@@ -73,6 +73,14 @@ let targetId: u32 = 0;
   target(AUDIT_TARGET_SLOT, slot > 0xffffffff ? 0xffffffff : <u32>slot);
 }
 
+// The capability in `slot` of the right type and rights (its global id),
+// or the error; a refused slot becomes the audit record's target.
+function capUse(index: u32, slot: u64, type: u8, rights: u8): i32 {
+  let gid = capLookup(index, slot, type, rights);
+  if (gid < 0) targetSlot(slot);
+  return gid;
+}
+
 @inline function result(tid: u32, i: u32, value: u64): void {
   arch.context_set(tid, arch.REG_RESULT0 + i, value);
 }
@@ -215,11 +223,8 @@ function sysMemGrow(tid: u32, index: u32, pages: u64): i32 {
 // A live process named by a CAP_PROCESS with `rights`: its index, or an
 // error (E_NOT_FOUND once it died).
 function processCap(index: u32, slot: u64, rights: u8): i32 {
-  let gid = capLookup(index, slot, CAP_PROCESS, rights);
-  if (gid < 0) {
-    targetSlot(slot);
-    return gid;
-  }
+  let gid = capUse(index, slot, CAP_PROCESS, rights);
+  if (gid < 0) return gid;
   let c = capAt(<u32>gid);
   target(AUDIT_TARGET_PROCESS, c.extra);
   if (!processLive(c.object) || processAt(c.object).pid != c.extra) return E_NOT_FOUND;
@@ -227,11 +232,8 @@ function processCap(index: u32, slot: u64, rights: u8): i32 {
 }
 
 function sysSpawn(tid: u32, index: u32, slot: u64, service: u64, into: u64): i32 {
-  let gid = capLookup(index, slot, CAP_SPAWN, RIGHT_WRITE);
-  if (gid < 0) {
-    targetSlot(slot);
-    return gid;
-  }
+  let gid = capUse(index, slot, CAP_SPAWN, RIGHT_WRITE);
+  if (gid < 0) return gid;
   target(AUDIT_TARGET_SERVICE, service > 0xffffffff ? 0xffffffff : <u32>service);
   if (into >= <u64>CAP_SLOTS) return E_BAD_SLOT;
   if (capAt(capGid(index, <u32>into)).type != CAP_NONE) return E_SLOT_FULL;
@@ -355,11 +357,8 @@ function sysReplyRecv(tid: u32, index: u32, slot: u64, label: u64, w0: u64, w1: 
 }
 
 function sysSignal(index: u32, slot: u64, bits: u64): i32 {
-  let gid = capLookup(index, slot, CAP_NOTIFICATION, RIGHT_SEND);
-  if (gid < 0) {
-    targetSlot(slot);
-    return gid;
-  }
+  let gid = capUse(index, slot, CAP_NOTIFICATION, RIGHT_SEND);
+  if (gid < 0) return gid;
   let n = capAt(<u32>gid).object;
   target(AUDIT_TARGET_NOTIFICATION, n);
   if (bits == 0) return E_BAD_ARG;
@@ -378,11 +377,8 @@ function sysWait(tid: u32, index: u32, slot: u64): i32 {
 }
 
 function sysIrqAck(index: u32, slot: u64): i32 {
-  let gid = capLookup(index, slot, CAP_IRQ, RIGHT_RECEIVE);
-  if (gid < 0) {
-    targetSlot(slot);
-    return gid;
-  }
+  let gid = capUse(index, slot, CAP_IRQ, RIGHT_RECEIVE);
+  if (gid < 0) return gid;
   let source = capAt(<u32>gid).object;
   target(AUDIT_TARGET_IRQ, source);
   arch.irq_ack(source);
@@ -427,11 +423,8 @@ function sysCapInfo(tid: u32, index: u32, processSlot: u64, slot: u64): i32 {
 
 // An I/O-port capability [rights] covering `width` bytes at `port`.
 function portCheck(index: u32, slot: u64, port: u64, width: u64, rights: u8): i32 {
-  let gid = capLookup(index, slot, CAP_IO_PORTS, rights);
-  if (gid < 0) {
-    targetSlot(slot);
-    return gid;
-  }
+  let gid = capUse(index, slot, CAP_IO_PORTS, rights);
+  if (gid < 0) return gid;
   target(AUDIT_TARGET_PORT, port > 0xffffffff ? 0xffffffff : <u32>port);
   if (width != 1 && width != 2 && width != 4) return E_BAD_ARG;
   if (port > 0xffff) return E_BAD_ARG;
@@ -458,11 +451,8 @@ function sysPortOut(index: u32, slot: u64, port: u64, width: u64, value: u64): i
 // An MMIO capability [rights] covering `width` bytes at `offset`: the
 // register's physical address, or a negative error.
 function mmioCheck(index: u32, slot: u64, offset: u64, width: u64, rights: u8): i64 {
-  let gid = capLookup(index, slot, CAP_MMIO, rights);
-  if (gid < 0) {
-    targetSlot(slot);
-    return gid;
-  }
+  let gid = capUse(index, slot, CAP_MMIO, rights);
+  if (gid < 0) return gid;
   let c = capAt(<u32>gid);
   target(AUDIT_TARGET_MMIO, <u32>(c.base + (offset < <u64>c.extra ? offset : 0)));
   if (width != 1 && width != 2 && width != 4) return E_BAD_ARG;
@@ -501,11 +491,8 @@ const staging = memory.data(<i32>STAGING_BYTES, 16);
 // become '?', so a service cannot drive the terminal; one trailing newline
 // is dropped.
 function sysLog(index: u32, slot: u64, pointer: u64, length: u64): i32 {
-  let gid = capLookup(index, slot, CAP_LOG, RIGHT_WRITE);
-  if (gid < 0) {
-    targetSlot(slot);
-    return gid;
-  }
+  let gid = capUse(index, slot, CAP_LOG, RIGHT_WRITE);
+  if (gid < 0) return gid;
   target(AUDIT_TARGET_PROCESS, pidOf(index));
   if (length > <u64>LOG_MAX_BYTES) return E_BAD_ARG;
   if (!userRange(pointer, length)) return E_FAULT;
@@ -537,12 +524,6 @@ function copyOut(index: u32, pointer: u64, length: u64, size: u32): i32 {
   return arch.space_write(processAt(index).root, pointer, staging, n) == 0 ? E_OK : E_FAULT;
 }
 
-function auditCap(index: u32, slot: u64): i32 {
-  let gid = capLookup(index, slot, CAP_AUDIT, RIGHT_READ);
-  if (gid < 0) targetSlot(slot);
-  return gid;
-}
-
 // SYS_MAP: a device's pages (uncached) or a shared region into the caller's
 // map window; see kernel/abi.ts MAP.
 function sysMap(index: u32, slot: u64, virt: u64, offset: u64, bytes: u64): i32 {
@@ -564,7 +545,7 @@ function sysMap(index: u32, slot: u64, virt: u64, offset: u64, bytes: u64): i32 
 // Observation: processes, audit, IPC counters, the boot manifest.
 
 function sysProcInfo(tid: u32, index: u32, slot: u64, which: u64, pointer: u64, length: u64): i32 {
-  let gid = auditCap(index, slot);
+  let gid = capUse(index, slot, CAP_AUDIT, RIGHT_READ);
   if (gid < 0) return gid;
   if (which >= <u64>MAX_PROCESSES) return E_BAD_ARG;
   let i = <u32>which;
@@ -589,7 +570,7 @@ function sysProcInfo(tid: u32, index: u32, slot: u64, which: u64, pointer: u64, 
 }
 
 function sysAuditRead(tid: u32, index: u32, slot: u64, trace: u64, flags: u64): i32 {
-  let gid = auditCap(index, slot);
+  let gid = capUse(index, slot, CAP_AUDIT, RIGHT_READ);
   if (gid < 0) return gid;
   if ((flags & ~(AUDIT_DENIALS_ONLY | AUDIT_BACKWARD)) != 0) return E_BAD_ARG;
   let r = auditFind(trace, (flags & AUDIT_DENIALS_ONLY) != 0, (flags & AUDIT_BACKWARD) != 0);
@@ -604,7 +585,7 @@ function sysAuditRead(tid: u32, index: u32, slot: u64, trace: u64, flags: u64): 
 }
 
 function sysIpcStats(tid: u32, index: u32, slot: u64, which: u64, pointer: u64, length: u64): i32 {
-  let gid = auditCap(index, slot);
+  let gid = capUse(index, slot, CAP_AUDIT, RIGHT_READ);
   if (gid < 0) return gid;
   if (which >= <u64>MAX_ENDPOINTS) return E_BAD_ARG;
   let ep = <u32>which;
@@ -624,11 +605,8 @@ function sysIpcStats(tid: u32, index: u32, slot: u64, which: u64, pointer: u64, 
 }
 
 function sysBootInfo(tid: u32, index: u32, slot: u64, service: u64, pointer: u64, length: u64): i32 {
-  let gid = capLookup(index, slot, CAP_SPAWN, RIGHT_READ);
-  if (gid < 0) {
-    targetSlot(slot);
-    return gid;
-  }
+  let gid = capUse(index, slot, CAP_SPAWN, RIGHT_READ);
+  if (gid < 0) return gid;
   target(AUDIT_TARGET_SERVICE, service > 0xffffffff ? 0xffffffff : <u32>service);
   let count = serviceCount();
   let manifest = serviceManifest();
@@ -710,11 +688,8 @@ function sysKernelInfo(tid: u32, key: u64, line: u64, pointer: u64, length: u64)
 // SYS_POWER: does not come back when it works (the audit record is written
 // first, by hand, since finish() never runs).
 function sysPower(index: u32, slot: u64, operation: u64): i32 {
-  let gid = capLookup(index, slot, CAP_POWER, RIGHT_WRITE);
-  if (gid < 0) {
-    targetSlot(slot);
-    return gid;
-  }
+  let gid = capUse(index, slot, CAP_POWER, RIGHT_WRITE);
+  if (gid < 0) return gid;
   target(AUDIT_TARGET_NONE, <u32>min<u64>(operation, 0xffffffff));
   if (operation != <u64>POWER_RESET && operation != <u64>POWER_OFF) return E_BAD_ARG;
   auditRecord(pidOf(index), SYS_POWER, targetKind, targetId, E_OK);
