@@ -92,6 +92,18 @@ export class Framebuffer {
   ) {}
 }
 
+// One processor the loader or the firmware tables list, and how to start
+// it: method is kernel/arch.ts CPU_START_* (0: no way known), hwid the LAPIC
+// id (x86_64) or MPIDR affinity (AArch64), handle the method's extra word
+// (Limine: the CPU's limine_mp_info, kernel virtual; else 0).
+export class CpuEntry {
+  constructor(
+    public hwid: u64,
+    public method: u32,
+    public handle: u64,
+  ) {}
+}
+
 export class BootInfo {
   protocol: string = "";            // "multiboot2" | "limine"
   loader: string = "";              // loader name (and version when given)
@@ -109,6 +121,7 @@ export class BootInfo {
   framebuffer: Framebuffer | null = null;
 
   cpuCount: u32 = 0;                // 0 until a loader or ACPI says
+  cpus: CpuEntry[] = [];            // the processors to start, boot CPU included; may be empty (one CPU)
   hhdmOffset: u64 = 0;              // virtual = physical + hhdmOffset
   kernelPhysStart: u64 = 0;
   kernelPhysEnd: u64 = 0;           // exclusive

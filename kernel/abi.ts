@@ -75,7 +75,11 @@ export const SYS_POWER: u32 = 27;        // (power slot [WRITE], POWER_RESET or 
 export const SYS_MAP: u32 = 28;          // (mmio or memory slot [MAP], user address, offset, bytes): see MAP below
 export const SYS_MMIO_READ: u32 = 29;     // (mmio slot [READ], offset, width 1/2/4) -> value: one device register read
 export const SYS_MMIO_WRITE: u32 = 30;    // (mmio slot [WRITE], offset, width 1/2/4, value): one device register write
-export const SYS_COUNT: u32 = 31;
+export const SYS_SCHED_INFO: u32 = 31;   // (sched slot [READ], tid, buffer, length) -> see SCHED_INFO below
+export const SYS_SCHED_SET: u32 = 32;    // (sched slot [WRITE], process slot [WRITE] or SLOT_SELF, SCHED_*, value): a score or the pin
+export const SYS_SCHED_TUNE: u32 = 33;   // (tune slot [WRITE], w0, w1, w2, w3, w4): the weights, thousandths summing to 1000
+export const SYS_CPU_INFO: u32 = 34;     // (sched slot [READ], cpu) -> see CPU_INFO below
+export const SYS_COUNT: u32 = 35;
 
 // ---- errors (negative in the status register) ----
 export const E_OK: i32 = 0;
@@ -109,7 +113,9 @@ export const CAP_SPAWN: u8 = 8;          // authority to start boot modules
 export const CAP_AUDIT: u8 = 9;          // read the audit ring, process and IPC statistics
 export const CAP_LOG: u8 = 10;           // write the kernel log
 export const CAP_POWER: u8 = 11;         // reset or power off the machine
-export const CAP_TYPE_COUNT: u8 = 12;
+export const CAP_SCHED: u8 = 12;         // the scheduler: READ its state, WRITE scores and pins
+export const CAP_SCHED_TUNE: u8 = 13;    // WRITE the weight vector (SYS_SCHED_TUNE)
+export const CAP_TYPE_COUNT: u8 = 14;
 
 export const RIGHT_SEND: u8 = 1 << 0;
 export const RIGHT_RECEIVE: u8 = 1 << 1;
@@ -266,6 +272,60 @@ export const POWER_OFF: u32 = 1;
 // MAX_MAPS per process (E_NO_MEMORY). Deleting or revoking the capability
 // unmaps what was mapped through it; so does death.
 export const MAX_MAPS: u32 = 8;
+
+// ---- the scheduler (docs/scheduler.md) ----
+// Scores and weights are thousandths: 0 .. 1000 stands for 0 .. 1. The
+// priority is sum(weight_i * score_i) / 1000, also 0 .. 1000; it puts the
+// thread in a band by the cut-offs (priority >= 800 high, >= 500 medium).
+export const SCHED_URGENCY: u32 = 0;
+export const SCHED_IMPORTANCE: u32 = 1;
+export const SCHED_EFFICIENCY: u32 = 2;
+export const SCHED_ENERGY: u32 = 3;
+export const SCHED_TRUST: u32 = 4;
+export const SCHED_SCORES: u32 = 5;
+export const SCHED_PIN: u32 = 5;         // SYS_SCHED_SET: value = CPU number, or SCHED_UNPINNED
+export const SCHED_UNPINNED: u32 = 0xffff;
+export const SCHED_ONE: u32 = 1000;      // a score or weight of 1
+export const BAND_LOW: u32 = 0;
+export const BAND_MEDIUM: u32 = 1;
+export const BAND_HIGH: u32 = 2;
+// SYS_SCHED_SET refuses (E_DENIED) a caller raising its own trust, with
+// any capability; E_BAD_ARG: a value over SCHED_ONE, an unknown SCHED_*, a
+// CPU that is not online. SYS_SCHED_TUNE: each weight <= 1000 and the sum
+// exactly 1000, else E_BAD_ARG and nothing changes.
+
+// ---- SYS_SCHED_INFO(sched slot [READ], tid, buffer, length) ----
+// tid 1 .. MAX_THREADS - 1, one thread (E_NOT_FOUND when free, E_BAD_ARG past):
+//   r0  pid | state (THREAD_*) << 32 | cpu << 40 | band << 48 | base band << 52 | pin + 1 << 56 (0: not pinned)
+//   r1  scores: SCHED_* i in bits 12i .. 12i + 11
+//   r2  priority | ticks since it last ran << 32
+//   r3  run time, microseconds      r4  time ready but waiting for a CPU, microseconds
+//   r5  name bytes: the buffer receives its process's name, truncated to `length`
+// the band is where it is queued now (aging may have lifted it above its
+// base band, the one its priority gives).
+// tid 0, the scheduler itself:
+//   r0  weights, packed as r1 above      r1  high cut-off | medium cut-off << 16
+//   r2  slice ticks | aging ticks << 16 | timer Hz << 32
+//   r3  CPUs online                       r4  decisions taken   r5  cycles spent taking them
+export const SCHED_INFO_SELF: u32 = 0;
+
+// ---- SYS_CPU_INFO(sched slot [READ], cpu) ----
+// cpu < CPUs online (E_NOT_FOUND beyond, E_BAD_ARG past MAX_CPUS):
+//   r0  running tid (0: idle) | hardware id (LAPIC id, MPIDR affinity) << 32
+//   r1  ready threads queued: high | medium << 16 | low << 32
+//   r2  timer ticks on it    r3  of those, ticks it was idle
+//   r4  context switches     r5  threads it took from other CPUs (balancing)
+export const MAX_CPUS: u32 = 16;
+
+// ---- scheduler decisions in the audit ring ----
+// Besides syscalls, the audit ring records the scheduler's decisions about
+// a thread: op = AUDIT_OP_SCHED_*, caller = its pid, kind AUDIT_TARGET_SCHED,
+// verdict E_OK, target as below. `explain` reads them back.
+export const AUDIT_OP_SCHED_BAND: u8 = 0x40;     // placed in a band: band | priority << 8 (a score, tune or start changed it)
+export const AUDIT_OP_SCHED_AGE: u8 = 0x41;      // aged up one band: new band | ticks it had waited << 8
+export const AUDIT_OP_SCHED_PREEMPT: u8 = 0x42;  // it took a CPU from a lower band: the preempted pid
+export const AUDIT_OP_SCHED_MIGRATE: u8 = 0x43;  // moved between run queues: from cpu | to cpu << 8
+export const AUDIT_TARGET_SCHED: u8 = 10;
 
 // ---- limits every service can rely on ----
 export const MAX_PROCESSES: u32 = 64;    // SYS_PROC_INFO indices 0 .. MAX_PROCESSES - 1

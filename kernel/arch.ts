@@ -47,6 +47,7 @@ export declare function power_off(method: u32, arg0: u64, arg1: u64): void;
 // Kernel entry sources for kernel_irq(source).
 export const IRQ_TIMER: u32 = 0;
 export const IRQ_CONSOLE: u32 = 1;
+export const IRQ_RESCHEDULE: u32 = 2;   // another CPU kicked this one (cpu_kick)
 
 // Boot protocols for kernel_main(protocol, info, handoff).
 export const BOOT_MULTIBOOT2: u32 = 1;
@@ -140,6 +141,36 @@ export declare function mmio_write(phys: u64, width: u32, value: u32): i32;
 // (the timer; x86_64's polled UART) ignores it.
 @external("arch", "irq_ack")
 export declare function irq_ack(source: u32): void;
+
+// ---- SMP ----
+//
+// The kernel numbers CPUs: 0 is the boot CPU, 1 .. in the order it starts
+// them with cpu_start. Every kernel entry holds the trampoline's big kernel
+// lock, so one CPU runs kernel code at a time. A timer (timer_start) is per
+// CPU. space_unmap and space_destroy return only once no CPU can still use
+// the old translation (x86_64: a shootdown IPI to the CPUs that have the
+// space loaded; AArch64: broadcast TLB maintenance).
+
+// How cpu_start reaches a CPU (from BootInfo.cpus).
+export const CPU_START_SIPI: u32 = 1;      // x86_64: INIT-SIPI-SIPI to LAPIC id `hwid`
+export const CPU_START_LIMINE: u32 = 2;    // Limine MP: `handle` = its limine_mp_info (kernel virtual)
+export const CPU_START_PSCI_HVC: u32 = 3;  // AArch64: PSCI CPU_ON(MPIDR `hwid`) through HVC
+export const CPU_START_PSCI_SMC: u32 = 4;  // ... through SMC
+export const ARCH_MAX_CPUS: u32 = 16;      // the trampoline's per-CPU state: cpu < ARCH_MAX_CPUS
+
+// The number of the CPU running this entry.
+@external("arch", "cpu_id")
+export declare function cpu_id(): u32;
+
+// Starts CPU `cpu` and waits, bounded, until it runs: 0 online (it enters
+// kernel_cpu_online(cpu) once this entry returns), 1 `hwid` is the calling
+// CPU, -1 it did not come up, -2 the method is not supported here.
+@external("arch", "cpu_start")
+export declare function cpu_start(cpu: u32, method: u32, hwid: u64, handle: u64): i32;
+
+// Interrupts CPU `cpu` so that it enters kernel_irq(IRQ_RESCHEDULE) soon.
+@external("arch", "cpu_kick")
+export declare function cpu_kick(cpu: u32): void;
 
 // Fault kinds for kernel_fault(tid, kind, address, ip, code).
 export const FAULT_PAGE: u32 = 1;          // address = faulting address, code = arch error bits

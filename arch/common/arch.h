@@ -56,6 +56,29 @@ int64_t arch_mmio_read(uint64_t phys, uint32_t width);
 int32_t arch_mmio_write(uint64_t phys, uint32_t width, uint32_t value);
 void arch_irq_ack(uint32_t source);
 
+/* ---- SMP (kernel/arch.ts cpu_*; docs/architecture.md "SMP") ----
+ * CPUs are numbered by the kernel: 0 is the boot CPU, 1.. in the order the
+ * kernel starts them. ARCH_MAX_CPUS bounds the per-CPU state (stacks,
+ * per-CPU blocks); the kernel never asks for more. */
+#define ARCH_MAX_CPUS 16u
+/* cpu_start methods, as kernel/arch.ts CPU_START_*. */
+#define CPU_START_SIPI 1u      /* x86_64: INIT-SIPI-SIPI to LAPIC id hwid */
+#define CPU_START_LIMINE 2u    /* Limine MP: handle = the CPU's limine_mp_info (kernel virtual) */
+#define CPU_START_PSCI_HVC 3u  /* AArch64: PSCI CPU_ON(hwid = MPIDR) through HVC */
+#define CPU_START_PSCI_SMC 4u  /* ... through SMC */
+/* The index of the CPU running this code (0 before any AP is up). */
+uint32_t arch_cpu_id(void);
+/* Starts CPU `cpu` and waits (bounded) until it runs trampoline code:
+ * 0 online (it then calls kernel_enter_cpu(cpu)), 1 `hwid` is the calling
+ * CPU itself, -1 it did not come up, -2 method not supported here. */
+int32_t arch_cpu_start(uint32_t cpu, uint32_t method, uint64_t hwid, uint64_t handle);
+/* A reschedule interrupt to CPU `cpu`: it enters kernel_irq(IRQ_RESCHEDULE)
+ * as soon as it can. Kicking the calling CPU or an offline one does nothing. */
+void arch_cpu_kick(uint32_t cpu);
+/* Called in the big kernel lock's spin loop: services what another CPU,
+ * holding the lock, may be waiting for from this one (a TLB shootdown). */
+void arch_lock_wait(void);
+
 /* Physical address of a location inside the loaded kernel image. */
 uint64_t arch_kernel_virt_to_phys(const void *virt);
 

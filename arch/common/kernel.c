@@ -20,7 +20,23 @@ static int kernel_ready;
 
 const char *kernel_current_export(void) { return current_export; }
 
+/* The big kernel lock: a ticket lock, so CPUs enter in the order they
+ * arrived. Entries run with interrupts off; while it waits a CPU still
+ * answers what the holder may be waiting for from it (arch_lock_wait). */
+static volatile uint32_t lock_next;
+static volatile uint32_t lock_owner;
+
+static void kernel_lock(void) {
+  uint32_t ticket = __atomic_fetch_add(&lock_next, 1, __ATOMIC_RELAXED);
+  while (__atomic_load_n(&lock_owner, __ATOMIC_ACQUIRE) != ticket) arch_lock_wait();
+}
+
+static void kernel_unlock(void) {
+  __atomic_store_n(&lock_owner, lock_owner + 1, __ATOMIC_RELEASE);
+}
+
 uint32_t kernel_start(uint32_t protocol, uint64_t info, const struct camos_handoff *handoff) {
+  kernel_lock();
   current_export = "kernel instantiation";
   wasm_rt_init();
   Z_kernel_init_module();
@@ -29,31 +45,49 @@ uint32_t kernel_start(uint32_t protocol, uint64_t info, const struct camos_hando
   current_export = "kernel_main";
   uint32_t next = Z_kernelZ_kernel_main(&kernel, protocol, info, (uint64_t)(uintptr_t)handoff);
   current_export = "idle";
+  kernel_unlock();
+  return next;
+}
+
+uint32_t kernel_enter_cpu(uint32_t cpu) {
+  kernel_lock();
+  current_export = "kernel_cpu_online";
+  uint32_t next = Z_kernelZ_kernel_cpu_online(&kernel, cpu);
+  current_export = "idle";
+  kernel_unlock();
   return next;
 }
 
 uint32_t kernel_enter_irq(uint32_t source) {
+  kernel_lock();
   current_export = "kernel_irq";
   uint32_t next = Z_kernelZ_kernel_irq(&kernel, source);
   current_export = "idle";
+  kernel_unlock();
   return next;
 }
 
 uint32_t kernel_enter_syscall(uint32_t tid, uint32_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
                               uint64_t a4, uint64_t a5) {
+  kernel_lock();
   current_export = "kernel_syscall";
   uint32_t next = Z_kernelZ_kernel_syscall(&kernel, tid, number, a0, a1, a2, a3, a4, a5);
   current_export = "idle";
+  kernel_unlock();
   return next;
 }
 
 uint32_t kernel_enter_fault(uint32_t tid, uint32_t kind, uint64_t address, uint64_t ip, uint64_t code) {
+  kernel_lock();
   current_export = "kernel_fault";
   uint32_t next = Z_kernelZ_kernel_fault(&kernel, tid, kind, address, ip, code);
   current_export = "idle";
+  kernel_unlock();
   return next;
 }
 
+/* Both are called from inside a kernel entry (space_map needing a table),
+ * with the lock already held. */
 void kernel_frame_free(uint64_t phys) {
   if (kernel_ready) Z_kernelZ_kernel_frame_free(&kernel, phys);
 }
@@ -183,6 +217,25 @@ uint32_t Z_archZ_mmio_write(struct Z_arch_instance_t *self, uint64_t phys, uint3
 void Z_archZ_irq_ack(struct Z_arch_instance_t *self, uint32_t source) {
   (void)self;
   arch_irq_ack(source);
+}
+
+/* ---- SMP ---- */
+
+uint32_t Z_archZ_cpu_id(struct Z_arch_instance_t *self) {
+  (void)self;
+  return arch_cpu_id();
+}
+
+int32_t Z_archZ_cpu_start(struct Z_arch_instance_t *self, uint32_t cpu, uint32_t method, uint64_t hwid,
+                          uint64_t handle) {
+  (void)self;
+  if (cpu == 0 || cpu >= ARCH_MAX_CPUS) return -1;
+  return arch_cpu_start(cpu, method, hwid, handle);
+}
+
+void Z_archZ_cpu_kick(struct Z_arch_instance_t *self, uint32_t cpu) {
+  (void)self;
+  if (cpu < ARCH_MAX_CPUS) arch_cpu_kick(cpu);
 }
 
 void Z_archZ_power_off(struct Z_arch_instance_t *self, uint32_t method, uint64_t arg0, uint64_t arg1) {

@@ -34,15 +34,20 @@ struct camos_handoff {
 /* Entry sources for kernel_irq, as in kernel/arch.ts. */
 #define IRQ_TIMER 0u
 #define IRQ_CONSOLE 1u
+#define IRQ_RESCHEDULE 2u /* another CPU kicked this one (arch_cpu_kick) */
 
 /* Instantiates the kernel and runs kernel_main; returns the first thread. */
 uint32_t kernel_start(uint32_t protocol, uint64_t info, const struct camos_handoff *handoff);
 
-/* Each entry returns the thread to run next (0: idle). */
+/* Each entry returns the thread to run next (0: idle). Every entry takes
+ * the big kernel lock for its whole run: one CPU in the kernel at a time. */
 uint32_t kernel_enter_irq(uint32_t source);
 uint32_t kernel_enter_syscall(uint32_t tid, uint32_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
                               uint64_t a4, uint64_t a5);
 uint32_t kernel_enter_fault(uint32_t tid, uint32_t kind, uint64_t address, uint64_t ip, uint64_t code);
+/* An application processor, its trampoline set-up done, joins: the kernel
+ * arms its timer and gives it its first thread (usually 0). */
+uint32_t kernel_enter_cpu(uint32_t cpu);
 
 /* Fault kinds, as kernel/arch.ts FAULT_*. */
 #define FAULT_PAGE 1u

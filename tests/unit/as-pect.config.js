@@ -52,6 +52,10 @@ function userReset() {
   user.irqAcks = [];            // sources irq_ack was called for
   user.capture = null;          // console text while captured
   user.power = [];              // [operation, method] of reset (0) / power_off (1)
+  user.cpu = 0;                 // what cpu_id answers
+  user.cpuStarts = [];          // [cpu, method, hwid, handle] of each cpu_start
+  user.cpuStartResult = 0;      // what cpu_start answers
+  user.kicks = [];              // CPUs cpu_kick was called for
 }
 userReset();
 
@@ -222,6 +226,16 @@ const arch = {
   irq_ack(source) {
     user.irqAcks.push(source >>> 0);
   },
+  cpu_id() {
+    return user.cpu;
+  },
+  cpu_start(cpu, method, hwid, handle) {
+    user.cpuStarts.push([cpu >>> 0, method >>> 0, u64(hwid), u64(handle)]);
+    return user.cpuStartResult;
+  },
+  cpu_kick(cpu) {
+    user.kicks.push(cpu >>> 0);
+  },
 };
 
 // Hooks only the specs use, e.g. to check that the frame allocator's hot
@@ -308,6 +322,26 @@ const testhooks = {
   },
   power_count() {
     return user.power.length;
+  },
+  // SMP: which CPU the next kernel entry runs on, and what the kernel asked.
+  cpu_set(cpu) {
+    user.cpu = cpu >>> 0;
+  },
+  cpu_start_result(result) {
+    user.cpuStartResult = result | 0;
+  },
+  cpu_start_count() {
+    return user.cpuStarts.length;
+  },
+  // field: 0 cpu, 1 method, 2 hwid, 3 handle
+  cpu_start_arg(i, field) {
+    return BigInt(user.cpuStarts[i][field]);
+  },
+  kick_count() {
+    return user.kicks.length;
+  },
+  kick_cpu(i) {
+    return user.kicks[i];
   },
 };
 
