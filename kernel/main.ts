@@ -8,7 +8,7 @@ import { BootInfo } from "../boot/bootinfo";
 import { println } from "./console";
 import { sizeText } from "./format";
 import { frame_alloc, frame_free, frames_init, frames_total_bytes, E_OK } from "./frames";
-import { faultHandle, schedTimerTick } from "./proc";
+import { faultHandle, schedCpuOnline, schedTimerTick } from "./proc";
 import { irqDeliver } from "./ipc";
 import { bootReportMake } from "./bootreport";
 import { servicesStart } from "./services";
@@ -56,6 +56,11 @@ export function kernel_main(protocol: u32, info: u64, handoff: u64): u32 {
     shellStart(boot);
   }
   return first;
+}
+
+// An application processor joins (arch.cpu_start brought it up).
+export function kernel_cpu_online(cpu: u32): u32 {
+  return schedCpuOnline(cpu);
 }
 
 export function kernel_irq(source: u32): u32 {

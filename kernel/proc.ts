@@ -42,7 +42,7 @@ import {
 } from "./ipc";
 import { auditReset, rateReset } from "./audit";
 import { println } from "./console";
-import { timerTicks } from "./state";
+import { TIMER_HZ, timerTicks } from "./state";
 
 export { MAX_PROCESSES } from "./abi";
 export const MAX_THREADS: u32 = 128;
@@ -272,6 +272,12 @@ export function schedPreempt(): u32 {
     threadReady(current);
   }
   return schedNext();
+}
+
+// CPU `cpu` came online: its timer ticks from now on.
+export function schedCpuOnline(cpu: u32): u32 {
+  arch.timer_start(TIMER_HZ);
+  return 0;
 }
 
 // An interrupt woke someone: a running thread keeps the CPU; an idle CPU
