@@ -33,6 +33,12 @@ export class ServiceManifest {
   version: string = "";
   memoryPages: u32 = 0;      // the most 64 KiB wasm pages its linear memory may grow to
   caps: CapGrant[] = [];
+  // The scheduler's view of it (kernel/abi.ts SCHED_*): five scores in
+  // thousandths, SCHED_URGENCY .. SCHED_TRUST order, and a CPU to pin its
+  // thread to (SCHED_UNPINNED: any). The manifest's "sched" block; 500 each
+  // when it has none.
+  scores: u32[] = [500, 500, 500, 500, 500];
+  pin: u32 = 0xffff;
 }
 
 // A module whose signature, manifest and ELF all checked out.
