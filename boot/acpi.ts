@@ -1,4 +1,4 @@
-// ACPI at boot: just enough to count the CPUs and to power the machine off.
+// ACPI at boot: just enough to list the CPUs and to power the machine off.
 //
 // No AML interpreter: the MADT gives the processors, the FADT gives the PM1a
 // control port, and a byte scan of the DSDT finds the \_S5_ package whose
@@ -16,9 +16,10 @@
 //   RSDT: u32 table addresses from +36      XSDT: u64 table addresses from +36
 //
 //   MADT "APIC"  +44 entries: +0 u8 type  +1 u8 length
-//         type 0 local APIC  +4 u32 flags
-//         type 9 x2APIC      +8 u32 flags
-//         flags bit 0 enabled, bit 1 online-capable: either counts as a CPU
+//         type 0 local APIC  +2 u8 processor uid  +3 u8 APIC id   +4 u32 flags
+//         type 9 x2APIC      +4 u32 x2APIC id     +8 u32 flags    +12 u32 uid
+//         flags bit 0 enabled, bit 1 online-capable: either lists the CPU,
+//         started by INIT-SIPI-SIPI to its APIC id (CPU_START_SIPI)
 //
 //   FADT "FACP"  +40 u32 DSDT  +64 u32 PM1a_CNT_BLK  +140 u64 X_DSDT
 //         +172 X_PM1a_CNT_BLK (generic address: +0 u8 space, 1 = system I/O;
@@ -32,12 +33,13 @@
 // Power-off is then "write SLP_TYPa << 10 | SLP_EN to PM1a_CNT" (POWER_ACPI_PORT).
 // A bad RSDP is an error (no ACPI facts at all); a bad table is skipped with a
 // warning. Neither stops the boot: the caller keeps POWER_NONE and one CPU.
-// MADT entries are counted as listed: firmware that lists one CPU both as a
-// local APIC and as an x2APIC would be counted twice (the spec forbids it).
+// MADT entries are listed as found: firmware that lists one CPU both as a
+// local APIC and as an x2APIC would list it twice (the spec forbids it).
 
 import {
-  BootInfo, POWER_NONE, POWER_ACPI_PORT, MAX_CPUS, hex,
+  BootInfo, CpuEntry, POWER_NONE, POWER_ACPI_PORT, MAX_CPUS, hex,
 } from "./bootinfo";
+import { CPU_START_SIPI } from "../kernel/arch";
 import { readU8, readU16, readU32, readU64, readBytes, bytesEqual, readFixedString } from "./reader";
 
 export const ACPI_OK: i32 = 0;
@@ -65,7 +67,9 @@ const MAX_ROOT_ENTRIES: u32 = 1024;
 const MADT_ENTRIES: u32 = 44;
 const MADT_ENTRY_TYPE: u64 = 0;
 const MADT_ENTRY_LENGTH: u64 = 1;
+const MADT_LOCAL_APIC_ID: u64 = 3;
 const MADT_LOCAL_APIC_FLAGS: u64 = 4;
+const MADT_X2APIC_ID: u64 = 4;
 const MADT_X2APIC_FLAGS: u64 = 8;
 const MADT_LOCAL_APIC: u8 = 0;
 const MADT_X2APIC: u8 = 9;
@@ -108,7 +112,8 @@ export class AcpiFacts {
   message: string = "";
   revision: u8 = 0;
   oemId: string = "";
-  cpuCount: u32 = 0;            // enabled + online-capable processors
+  cpuCount: u32 = 0;            // cpus.length
+  cpus: CpuEntry[] = [];        // enabled + online-capable processors, in MADT order
   madtFound: bool = false;
   fadtFound: bool = false;
   pm1aControlPort: u32 = 0;     // 0 = unknown
@@ -176,7 +181,7 @@ export function acpiRead(rsdp: u64, hhdmOffset: u64): AcpiFacts {
   if (count > MAX_ROOT_ENTRIES) count = MAX_ROOT_ENTRIES;
 
   let madt = findTable(f, rootVirt, entryBytes, count, "APIC", hhdmOffset);
-  if (madt != 0) { f.madtFound = true; f.cpuCount = countCpus(f, madt); }
+  if (madt != 0) { f.madtFound = true; readCpus(f, madt); }
   let fadt = findTable(f, rootVirt, entryBytes, count, "FACP", hhdmOffset);
   if (fadt != 0) { f.fadtFound = true; readPowerOff(f, fadt, hhdmOffset); }
   return f;
@@ -212,10 +217,9 @@ function findTable(f: AcpiFacts, root: u64, entryBytes: u32, count: u32, sig: st
   return 0;
 }
 
-// Processors the MADT lists as enabled or online-capable.
-function countCpus(f: AcpiFacts, madt: u64): u32 {
+// Processors the MADT lists as enabled or online-capable, into f.cpus.
+function readCpus(f: AcpiFacts, madt: u64): void {
   let length = readU32(madt + SDT_LENGTH);
-  let cpus: u32 = 0;
   let offset = MADT_ENTRIES;
   while (offset + 2 <= length) {
     let entry = madt + offset;
@@ -225,16 +229,25 @@ function countCpus(f: AcpiFacts, madt: u64): u32 {
       f.warnings.push("acpi: MADT entry at " + hex(offset) + " is malformed, rest ignored");
       break;
     }
-    let flags: u32 = 0;
-    if (type == MADT_LOCAL_APIC && size >= MADT_LOCAL_APIC_BYTES) {
-      flags = readU32(entry + MADT_LOCAL_APIC_FLAGS);
-    } else if (type == MADT_X2APIC && size >= MADT_X2APIC_BYTES) {
-      flags = readU32(entry + MADT_X2APIC_FLAGS);
-    }
-    if ((flags & (CPU_ENABLED | CPU_ONLINE_CAPABLE)) != 0 && cpus < MAX_CPUS) cpus++;
     offset += size;
+    let isLocal = type == MADT_LOCAL_APIC;
+    if (!isLocal && type != MADT_X2APIC) continue;
+    let needed = isLocal ? MADT_LOCAL_APIC_BYTES : MADT_X2APIC_BYTES;
+    if (size < needed) {
+      f.warnings.push("acpi: MADT " + (isLocal ? "local APIC" : "x2APIC") + " entry at " +
+        hex(offset - size) + " is only " + size.toString() + " bytes, ignored");
+      continue;
+    }
+    let flags = readU32(entry + (isLocal ? MADT_LOCAL_APIC_FLAGS : MADT_X2APIC_FLAGS));
+    if ((flags & (CPU_ENABLED | CPU_ONLINE_CAPABLE)) == 0) continue;
+    if (<u32>f.cpus.length >= MAX_CPUS) {
+      f.warnings.push("acpi: MADT lists more than " + MAX_CPUS.toString() + " CPUs, the rest ignored");
+      break;
+    }
+    let hwid = isLocal ? <u64>readU8(entry + MADT_LOCAL_APIC_ID) : <u64>readU32(entry + MADT_X2APIC_ID);
+    f.cpus.push(new CpuEntry(hwid, CPU_START_SIPI, 0));
   }
-  return cpus;
+  f.cpuCount = <u32>f.cpus.length;
 }
 
 // PM1a control port from the FADT, SLP_TYPa from the DSDT; sets the power
@@ -321,8 +334,8 @@ function decodeSmallInteger(dsdt: u64, p: u32, length: u32): i32 {
   return <i32>(value & SLP_TYP_MASK);
 }
 
-// Reads ACPI for `info` and applies what it found: the CPU count when the
-// loader gave none, the power-off method, and any warnings.
+// Reads ACPI for `info` and applies what it found: the CPUs (list and count)
+// when the loader gave none, the power-off method, and any warnings.
 export function acpiApply(info: BootInfo): AcpiFacts {
   let f = acpiRead(info.rsdp, info.hhdmOffset);
   for (let i = 0; i < f.warnings.length; i++) info.warnings.push(f.warnings[i]);
@@ -330,7 +343,10 @@ export function acpiApply(info: BootInfo): AcpiFacts {
     info.warnings.push(f.message);
     return f;
   }
-  if (info.cpuCount == 0) info.cpuCount = f.cpuCount;
+  if (info.cpuCount == 0) {
+    info.cpuCount = f.cpuCount;
+    info.cpus = f.cpus;
+  }
   info.powerMethod = f.powerMethod;
   info.powerArg0 = f.powerArg0;
   info.powerArg1 = f.powerArg1;

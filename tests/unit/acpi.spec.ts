@@ -2,7 +2,8 @@ import {
   acpiRead, acpiApply, findS5SleepType,
   E_ACPI_NO_RSDP, E_ACPI_BAD_RSDP, E_ACPI_BAD_CHECKSUM, E_ACPI_BAD_ROOT,
 } from "../../boot/acpi";
-import { BootInfo, POWER_NONE, POWER_ACPI_PORT } from "../../boot/bootinfo";
+import { BootInfo, CpuEntry, POWER_NONE, POWER_ACPI_PORT } from "../../boot/bootinfo";
+import { CPU_START_SIPI, CPU_START_LIMINE } from "../../kernel/arch";
 import {
   AcpiTree, sdt, madt, fadt, dsdt, xsdt, rsdt, rsdpV1, rsdpV2, s5Package,
 } from "./fixtures";
@@ -87,6 +88,62 @@ function slpTyp(aml: u8[], padding: u32 = 16): i32 {
   let d = dsdt(aml, padding);
   return findS5SleepType(d.addr, d.size);
 }
+
+describe("acpi: the MADT's CPUs", () => {
+  it("lists enabled and online-capable LAPIC and x2APIC entries by APIC id, in order", () => {
+    // madt() gives local APIC i the id i, x2APIC i the id 0x100 + i.
+    let f = acpiRead(pcTree(0).rsdp.addr, 0);
+    expect(f.cpus.length).toBe(<i32>PC_CPUS);
+    expect(f.cpuCount).toBe(<u32>f.cpus.length);
+    let ids: u64[] = [0, 1, 3, 0x100]; // LAPIC 2 and x2APIC 0x101 are disabled
+    for (let i = 0; i < ids.length; i++) {
+      expect(f.cpus[i].hwid).toBe(ids[i]);
+      expect(f.cpus[i].method).toBe(CPU_START_SIPI);
+      expect(f.cpus[i].handle).toBe(0);
+    }
+  });
+
+  it("reads the full 32-bit x2APIC id and the APIC id byte (not the processor uid)", () => {
+    let m = madt([1], [1]);
+    m.u8(44 + 2, 7).u8(44 + 3, 0xfe);          // uid 7, APIC id 0xfe
+    m.u32(44 + 8 + 4, 0x12345);                 // x2APIC id
+    m.seal(9, m.size);
+    let f = acpiRead(rsdpV2(xsdt([m], 0).addr, 0).addr, 0);
+    expect(f.cpus.length).toBe(2);
+    expect(f.cpus[0].hwid).toBe(0xfe);
+    expect(f.cpus[1].hwid).toBe(0x12345);
+  });
+
+  it("warns about a LAPIC or x2APIC entry too short to read, and goes on", () => {
+    let m = madt([1, 1], [1]);
+    m.u8(44 + 1, 6);                  // the first LAPIC entry claims 6 bytes...
+    m.u8(44 + 6, 0xff).u8(44 + 7, 2); // ...and its last 2 become an entry of an unknown type
+    m.seal(9, m.size);
+    let f = acpiRead(rsdpV2(xsdt([m], 0).addr, 0).addr, 0);
+    expect(f.cpus.length).toBe(2);
+    expect(f.cpus[0].hwid).toBe(1);
+    expect(f.cpus[1].hwid).toBe(0x100);
+    expect(f.warnings.length).toBe(1);
+    expect(f.warnings[0].includes("local APIC entry at 0x2c")).toBe(true, f.warnings[0]);
+  });
+
+  it("gives the list to a BootInfo without CPUs, and keeps a loader's list", () => {
+    let bi = new BootInfo();
+    bi.rsdp = pcTree(0).rsdp.addr;
+    acpiApply(bi);
+    expect(bi.cpus.length).toBe(<i32>PC_CPUS);
+    expect(bi.cpus[3].hwid).toBe(0x100);
+
+    let limine = new BootInfo();
+    limine.rsdp = pcTree(0).rsdp.addr;
+    limine.cpuCount = 1;
+    limine.cpus = [new CpuEntry(0, CPU_START_LIMINE, 0x1000)];
+    acpiApply(limine);
+    expect(limine.cpuCount).toBe(1);
+    expect(limine.cpus.length).toBe(1);
+    expect(limine.cpus[0].method).toBe(CPU_START_LIMINE);
+  });
+});
 
 describe("acpi: _S5_ encodings in the DSDT", () => {
   it("reads a BytePrefix value", () => {
