@@ -122,6 +122,7 @@ export class BootInfo {
 
   cpuCount: u32 = 0;                // 0 until a loader or ACPI says
   cpus: CpuEntry[] = [];            // the processors to start, boot CPU included; may be empty (one CPU)
+  bootCpuHwid: u64 = U64.MAX_VALUE; // the boot CPU's hardware id when the loader says (Limine); else unknown
   hhdmOffset: u64 = 0;              // virtual = physical + hhdmOffset
   kernelPhysStart: u64 = 0;
   kernelPhysEnd: u64 = 0;           // exclusive

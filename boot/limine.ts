@@ -13,7 +13,7 @@
 //            slot  5  framebuffer
 //            slot  6  executable (kernel) file   its cmdline is ours
 //            slot  7  executable (kernel) address
-//            slot  8  SMP / MP              cpu_count
+//            slot  8  SMP / MP              the CPUs (layout below)
 //            slot  9  device tree blob
 //            slot 10  paging mode           read for its ID only
 //
@@ -29,6 +29,24 @@
 // an error (E_BOOT_BAD_TABLE), not a silent misreading. A null response means
 // "not answered": fine for optional features; memmap and HHDM are required.
 //
+// The MP response (named SMP in older Limine versions) and its per-CPU
+// limine_mp_info differ per arch:
+//
+//   x86_64   response  +0 revision  +8 u32 flags  +12 u32 bsp_lapic_id
+//                      +16 cpu_count  +24 cpus (pointer to cpu_count pointers)
+//            info      +0 u32 processor_id  +4 u32 lapic_id  +8 reserved
+//                      +16 goto_address  +24 extra_argument
+//   aarch64  response  +0 revision  +8 flags  +16 bsp_mpidr
+//                      +24 cpu_count  +32 cpus
+//            info      +0 u32 processor_id  +4 u32 reserved  +8 mpidr
+//                      +16 reserved  +24 goto_address  +32 extra_argument
+//
+// Each CPU becomes CpuEntry(lapic_id | mpidr, CPU_START_LIMINE, the info's
+// address as given: kernel-virtual), the CPU waiting until goto_address is
+// written there. bsp_lapic_id / bsp_mpidr becomes bootCpuHwid. An
+// MPIDR is kept to its affinity fields (Aff3, Aff2..Aff0), the form a DTB's
+// cpu reg and PSCI CPU_ON use, so hwids compare alike on every path.
+//
 // Addresses. Limine pointers carry the HHDM offset already, except the RSDP
 // (and SMBIOS/EFI) address, which the protocol makes physical under base
 // revision 3 only and HHDM-virtual under every other revision. We request
@@ -38,14 +56,15 @@
 // framebuffer as physical addresses (HHDM offset subtracted), like Multiboot2.
 
 import {
-  BootInfo, BootResult, BootModule, Framebuffer, MemoryRegion, MemoryKind,
+  BootInfo, BootResult, BootModule, CpuEntry, Framebuffer, MemoryRegion, MemoryKind,
   bootOk, bootFail, sortRegions, hex,
   BOOT_OK, E_BOOT_BAD_POINTER, E_BOOT_BAD_MMAP, E_BOOT_TOO_MANY,
   E_BOOT_MISSING, E_BOOT_BAD_TABLE, E_BOOT_BAD_HANDOFF, E_BOOT_UNSUPPORTED,
   MAX_MEMORY_REGIONS, MAX_MODULES, MAX_CPUS, MAX_STRING_BYTES,
 } from "./bootinfo";
 import { ARCH_X86_64, ARCH_AARCH64 } from "./handoff";
-import { readU16, readU64, readCString } from "./reader";
+import { readU16, readU32, readU64, readCString } from "./reader";
+import { CPU_START_LIMINE } from "../kernel/arch";
 
 export const LIMINE_SLOT_BOOTLOADER_INFO: i32 = 0;
 export const LIMINE_SLOT_MEMMAP: i32 = 1;
@@ -108,8 +127,15 @@ const FB_BPP: u64 = 32;             // u16
 const EXEC_FILE: u64 = 8;
 const EXEC_PHYSICAL_BASE: u64 = 8;
 const EXEC_VIRTUAL_BASE: u64 = 16;
-const SMP_CPU_COUNT_X86_64: u64 = 16;  // after u32 flags, u32 bsp_lapic_id
-const SMP_CPU_COUNT_AARCH64: u64 = 24; // after u64 flags, u64 bsp_mpidr
+const SMP_BSP_LAPIC_ID_X86_64: u64 = 12;  // u32
+const SMP_CPU_COUNT_X86_64: u64 = 16;
+const SMP_CPUS_X86_64: u64 = 24;
+const SMP_BSP_MPIDR_AARCH64: u64 = 16;
+const SMP_CPU_COUNT_AARCH64: u64 = 24;
+const SMP_CPUS_AARCH64: u64 = 32;
+const MP_INFO_LAPIC_ID_X86_64: u64 = 4;   // u32
+const MP_INFO_MPIDR_AARCH64: u64 = 8;
+const MPIDR_AFFINITY: u64 = 0xff00ffffff;   // drops RES1 bit 31, U, MT
 const DTB_POINTER: u64 = 8;
 
 // Limine memory map types.
@@ -316,16 +342,31 @@ function parseExecutable(p: Parser): bool {
   return true;
 }
 
+// The CPUs of the MP response, each with its limine_mp_info as the handle.
 function parseSmp(p: Parser, arch: u32): bool {
   let resp = responseOf(p, LIMINE_SLOT_SMP);
   if (p.error != BOOT_OK) return false;
   if (resp == 0) return true;
-  let at = arch == ARCH_X86_64 ? SMP_CPU_COUNT_X86_64 : SMP_CPU_COUNT_AARCH64;
-  let count = readU64(resp + at);
+  let x86 = arch == ARCH_X86_64;
+  let count = readU64(resp + (x86 ? SMP_CPU_COUNT_X86_64 : SMP_CPU_COUNT_AARCH64));
+  let cpus = readU64(resp + (x86 ? SMP_CPUS_X86_64 : SMP_CPUS_AARCH64));
   if (count > <u64>MAX_CPUS) {
     return p.fail(E_BOOT_TOO_MANY, "SMP response claims " + count.toString() + " CPUs");
   }
+  if (count > 0 && cpus == 0) {
+    return p.fail(E_BOOT_BAD_POINTER, "SMP response lists " + count.toString() +
+      " CPUs but its cpus array is null");
+  }
+  for (let i: u64 = 0; i < count; i++) {
+    let cpu = readU64(cpus + i * 8);
+    if (cpu == 0) return p.fail(E_BOOT_BAD_POINTER, "SMP cpus[" + i.toString() + "] is null");
+    let hwid = x86 ? <u64>readU32(cpu + MP_INFO_LAPIC_ID_X86_64)
+      : readU64(cpu + MP_INFO_MPIDR_AARCH64) & MPIDR_AFFINITY;
+    p.info.cpus.push(new CpuEntry(hwid, CPU_START_LIMINE, cpu));
+  }
   p.info.cpuCount = <u32>count;
+  p.info.bootCpuHwid = x86 ? <u64>readU32(resp + SMP_BSP_LAPIC_ID_X86_64)
+    : readU64(resp + SMP_BSP_MPIDR_AARCH64) & MPIDR_AFFINITY;
   return true;
 }
 

@@ -10,6 +10,8 @@ import { LIMINE_SLOT_RSDP, LIMINE_SLOT_SMP, LIMINE_SLOT_EXECUTABLE_ADDRESS } fro
 import {
   Buf, Mb2Builder, MB2_MAGIC, LimineBuilder, AcpiTree, buildHandoff, s5Package,
 } from "./fixtures";
+import { mpX86 } from "./fixtures/limine-mp";
+import { CPU_START_SIPI, CPU_START_LIMINE } from "../../kernel/arch";
 
 const KERNEL_START: u64 = 0x100000;
 const KERNEL_END: u64 = 0x180000;
@@ -48,6 +50,9 @@ describe("bootInfoFrom: multiboot2", () => {
     expect(bi.kernelPhysStart).toBe(KERNEL_START);
     expect(bi.kernelPhysEnd).toBe(KERNEL_END);
     expect(bi.cpuCount).toBe(2);
+    expect(bi.cpus.length).toBe(2);
+    expect(bi.cpus[1].hwid).toBe(1);
+    expect(bi.cpus[1].method).toBe(CPU_START_SIPI);
     expect(bi.powerMethod).toBe(POWER_ACPI_PORT);
     expect(bi.powerArg0).toBe(0x604);
     expect(bi.powerArg1).toBe(0x3400);
@@ -58,6 +63,7 @@ describe("bootInfoFrom: multiboot2", () => {
     let bi = ok(bootInfoFrom(BOOT_MULTIBOOT2, grubBoot(false), x86Handoff(MB2_MAGIC)));
     expect(bi.rsdp).toBe(0);
     expect(bi.cpuCount).toBe(1);
+    expect(bi.cpus.length).toBe(0); // nothing to start: the kernel runs on the one it has
     expect(bi.powerMethod).toBe(POWER_NONE);
   });
 
@@ -91,18 +97,24 @@ function limineBoot(): LimineBuilder {
 }
 
 describe("bootInfoFrom: limine", () => {
-  it("keeps the loader's CPU count and still takes power-off from ACPI", () => {
+  it("keeps the loader's CPUs and still takes power-off from ACPI", () => {
     let b = limineBoot();
-    b.respond(LIMINE_SLOT_SMP, new Buf(32).u64(16, 2));
+    b.respond(LIMINE_SLOT_SMP, mpX86(0, [0, 1]).response);
     let bi = ok(bootInfoFrom(BOOT_LIMINE, b.addr, x86Handoff(0)));
     expect(bi.protocol).toBe("limine");
     expect(bi.cpuCount).toBe(2);
+    expect(bi.cpus.length).toBe(2);
+    expect(bi.cpus[0].method).toBe(CPU_START_LIMINE);
+    expect(bi.bootCpuHwid).toBe(0);
     expect(bi.powerMethod).toBe(POWER_ACPI_PORT);
   });
 
-  it("counts CPUs from ACPI when the loader did not", () => {
+  it("lists CPUs from ACPI when the loader did not", () => {
     let bi = ok(bootInfoFrom(BOOT_LIMINE, limineBoot().addr, x86Handoff(0)));
     expect(bi.cpuCount).toBe(4);
+    expect(bi.cpus.length).toBe(4);
+    expect(bi.cpus[3].method).toBe(CPU_START_SIPI);
+    expect(bi.bootCpuHwid).toBe(U64.MAX_VALUE);
   });
 
   it("uses the loader's kernel base when the handoff has no image range", () => {

@@ -11,6 +11,7 @@ import {
 } from "../../boot/bootinfo";
 import { LIMINE_SLOT_DTB, LIMINE_SLOT_SMP } from "../../boot/limine";
 import { Buf, LimineBuilder, buildHandoff } from "./fixtures";
+import { mpAarch64 } from "./fixtures/limine-mp";
 import {
   FdtBuilder, smallMachine, virtDtb, putBe32, getBe32,
   H_MAGIC, H_TOTALSIZE, H_OFF_STRUCT, H_OFF_STRINGS, H_OFF_RSVMAP, H_VERSION, H_SIZE_STRINGS, H_SIZE_STRUCT,
@@ -205,7 +206,7 @@ describe("dtb: next to Limine on AArch64 (dtbApply)", () => {
   it("takes PSCI from the DTB and keeps Limine's memory map and CPU count", () => {
     let dtb = virtDtb();
     let b = new LimineBuilder().hhdm(0).memmap([0x40000000, 0x8000000, 0]);
-    b.respond(LIMINE_SLOT_SMP, new Buf(40).u64(8, 0).u64(16, 0).u64(24, 2).u64(32, 0));
+    b.respond(LIMINE_SLOT_SMP, mpAarch64(0, [0, 1]).response);
     b.respond(LIMINE_SLOT_DTB, new Buf(16).u64(8, dtb.addr));
     let handoff = buildHandoff(ARCH_AARCH64, 0, 0x40200000, 0x40600000, 0);
     let bi = ok(bootInfoFrom(BOOT_LIMINE, b.addr, handoff.addr));

@@ -11,6 +11,8 @@ import {
   E_BOOT_UNSUPPORTED,
 } from "../../boot/bootinfo";
 import { Buf, LimineBuilder, limineFile, pointerArray, cString } from "./fixtures";
+import { mpX86, mpAarch64 } from "./fixtures/limine-mp";
+import { CPU_START_LIMINE } from "../../kernel/arch";
 
 // A realistic HHDM base. Structures the adapter follows are real linear
 // addresses (the adapter never rebases them); addresses it only records
@@ -62,8 +64,7 @@ function full(): LimineBuilder {
   b.respond(LIMINE_SLOT_EXECUTABLE_FILE, new Buf(16).u64(8, kernelFile.addr));
   b.respond(LIMINE_SLOT_EXECUTABLE_ADDRESS,
     new Buf(24).u64(8, 0x7000000).u64(16, 0xffffffff80000000));
-  // x86_64 SMP response: u64 revision, u32 flags, u32 bsp_lapic_id, u64 cpu_count
-  b.respond(LIMINE_SLOT_SMP, new Buf(32).u32(8, 0).u32(12, 0).u64(16, 4).u64(24, 0));
+  b.respond(LIMINE_SLOT_SMP, mpX86(0, [0, 1, 2, 3]).response);
   b.request(LIMINE_SLOT_DTB); // asked, not answered (no DTB on a PC)
   b.respond(LIMINE_SLOT_PAGING_MODE, new Buf(16).u64(8, 0));
   return b;
@@ -160,8 +161,7 @@ describe("limine: optional answers", () => {
 
   it("reads the aarch64 SMP layout and a DTB pointer", () => {
     let b = minimal();
-    // aarch64: u64 revision, u64 flags, u64 bsp_mpidr, u64 cpu_count
-    b.respond(LIMINE_SLOT_SMP, new Buf(40).u64(8, 0).u64(16, 0x80000000).u64(24, 8).u64(32, 0));
+    b.respond(LIMINE_SLOT_SMP, mpAarch64(0x80000000, [0, 1, 2, 3, 0x100, 0x101, 0x102, 0x103]).response);
     b.respond(LIMINE_SLOT_DTB, new Buf(16).u64(8, HHDM + 0x48000000));
     let bi = ok(parseLimine(b.addr, ARCH_AARCH64, HHDM));
     expect(bi.cpuCount).toBe(8);
@@ -178,7 +178,7 @@ describe("limine: optional answers", () => {
   it("reads no CPU count from an aarch64 MP response at the x86_64 offset", () => {
     let b = minimal();
     // aarch64 layout: the x86_64 cpu_count offset (16) holds bsp_mpidr here.
-    b.respond(LIMINE_SLOT_SMP, new Buf(40).u64(8, 0).u64(16, 0x81000100).u64(24, 3).u64(32, 0));
+    b.respond(LIMINE_SLOT_SMP, mpAarch64(0x81000100, [0x100, 0x101, 0x102]).response);
     expect(ok(parseLimine(b.addr, ARCH_AARCH64, HHDM)).cpuCount).toBe(3);
   });
 
@@ -201,6 +201,81 @@ describe("limine: optional answers", () => {
     let b = minimal();
     b.respond(LIMINE_SLOT_BOOTLOADER_INFO, new Buf(24).u64(8, cString("Limine")).u64(16, 0));
     expect(ok(parseLimine(b.addr, ARCH_X86_64, HHDM)).loader).toBe("Limine");
+  });
+});
+
+describe("limine: the MP response's CPUs", () => {
+  it("lists every x86_64 CPU by LAPIC id, with its limine_mp_info as the handle", () => {
+    let b = minimal();
+    let mp = mpX86(2, [2, 0, 4, 6]);
+    b.respond(LIMINE_SLOT_SMP, mp.response);
+    let bi = ok(parseLimine(b.addr, ARCH_X86_64, HHDM));
+    expect(bi.cpuCount).toBe(4);
+    expect(bi.cpus.length).toBe(4);
+    let ids: u64[] = [2, 0, 4, 6];
+    for (let i = 0; i < 4; i++) {
+      expect(bi.cpus[i].hwid).toBe(ids[i]);
+      expect(bi.cpus[i].method).toBe(CPU_START_LIMINE);
+      expect(bi.cpus[i].handle).toBe(mp.infos[i].addr);
+    }
+    expect(bi.bootCpuHwid).toBe(2);
+  });
+
+  it("lists aarch64 CPUs by MPIDR affinity, bits 31, 30 and 24 dropped", () => {
+    let b = minimal();
+    let mp = mpAarch64(0x80000000, [0x80000000, 0x81000001, 0xc0000100, 0x0200000000]);
+    b.respond(LIMINE_SLOT_SMP, mp.response);
+    let bi = ok(parseLimine(b.addr, ARCH_AARCH64, HHDM));
+    expect(bi.cpus.length).toBe(4);
+    expect(bi.cpus[0].hwid).toBe(0);
+    expect(bi.cpus[1].hwid).toBe(1);
+    expect(bi.cpus[2].hwid).toBe(0x100);
+    expect(bi.cpus[3].hwid).toBe(0x0200000000); // Aff3
+    expect(bi.cpus[3].handle).toBe(mp.infos[3].addr);
+    expect(bi.cpus[3].method).toBe(CPU_START_LIMINE);
+    expect(bi.bootCpuHwid).toBe(0);
+  });
+
+  it("leaves the list empty and the boot CPU unknown without an MP response", () => {
+    let bi = ok(parseLimine(minimal().addr, ARCH_X86_64, HHDM));
+    expect(bi.cpus.length).toBe(0);
+    expect(bi.bootCpuHwid).toBe(U64.MAX_VALUE);
+  });
+
+  it("accepts zero CPUs with a null array", () => {
+    let b = minimal();
+    b.respond(LIMINE_SLOT_SMP, new Buf(32).u32(12, 0).u64(16, 0).u64(24, 0));
+    let bi = ok(parseLimine(b.addr, ARCH_X86_64, HHDM));
+    expect(bi.cpuCount).toBe(0);
+    expect(bi.cpus.length).toBe(0);
+  });
+
+  it("rejects a count with a null cpus array, on both layouts", () => {
+    let b = minimal();
+    b.respond(LIMINE_SLOT_SMP, new Buf(32).u64(16, 2).u64(24, 0));
+    let r = parseLimine(b.addr, ARCH_X86_64, HHDM);
+    expect(r.error).toBe(E_BOOT_BAD_POINTER);
+    expect(r.message.includes("cpus array is null")).toBe(true, r.message);
+    let c = minimal();
+    c.respond(LIMINE_SLOT_SMP, new Buf(40).u64(24, 2).u64(32, 0));
+    expect(parseLimine(c.addr, ARCH_AARCH64, HHDM).error).toBe(E_BOOT_BAD_POINTER);
+  });
+
+  it("rejects a null entry in the cpus array", () => {
+    let b = minimal();
+    let mp = mpX86(0, [0, 1, 2]);
+    let cpus = pointerArray(mp.infos).u64(8, 0); // cpus[1] = null
+    mp.response.u64(24, cpus.addr);
+    b.respond(LIMINE_SLOT_SMP, mp.response);
+    let r = parseLimine(b.addr, ARCH_X86_64, HHDM);
+    expect(r.error).toBe(E_BOOT_BAD_POINTER);
+    expect(r.message.includes("cpus[1]")).toBe(true, r.message);
+  });
+
+  it("rejects more CPUs than MAX_CPUS before reading the array", () => {
+    let b = minimal();
+    b.respond(LIMINE_SLOT_SMP, new Buf(40).u64(24, 4097).u64(32, 0));
+    expect(parseLimine(b.addr, ARCH_AARCH64, HHDM).error).toBe(E_BOOT_TOO_MANY);
   });
 });
 
