@@ -3,7 +3,7 @@
 // The Linux arm64 Image path (qemu -kernel, U-Boot booti) hands the kernel a
 // DTB and nothing else: parseDtb turns it into the BootInfo. On a path whose
 // loader gives its own memory map but also a DTB (Limine on AArch64),
-// dtbApply takes only the platform facts from it (PSCI, the CPU count).
+// dtbApply takes only the platform facts from it (PSCI, the CPUs).
 //
 // The trampoline reads a few nodes of the same DTB in C before the kernel
 // runs (UART, GIC, timer, /memory for its direct map: arch/aarch64/fdt.c);
@@ -30,7 +30,10 @@
 //   the DTB itself                          -> bootData (kept reserved)
 //   /chosen bootargs                        -> cmdline
 //   /chosen linux,initrd-start/-end         -> module "initrd"
-//   /cpus/* (device_type "cpu", not disabled) -> cpuCount
+//   /cpus/* (device_type "cpu", not disabled) -> cpus (hwid = reg, the MPIDR
+//        affinity, 1 or 2 cells), cpuCount; enable-method "psci" starts
+//        through /psci's conduit (CPU_START_PSCI_HVC/SMC), anything else
+//        (spin-table) is method 0 and a warning
 //   /psci compatible >= 0.2, method hvc|smc -> POWER_PSCI, arg0 0 hvc / 1 smc
 //
 // Bad input never traps: the header is checked before anything else is read,
@@ -41,12 +44,13 @@
 // the OS on demand) reserve nothing.
 
 import {
-  BootInfo, BootResult, BootModule, MemoryRegion, MemoryKind, bootOk, bootFail, sortRegions, hex,
+  BootInfo, BootResult, BootModule, CpuEntry, MemoryRegion, MemoryKind, bootOk, bootFail, sortRegions, hex,
   E_BOOT_BAD_POINTER, E_BOOT_BAD_MAGIC, E_BOOT_BAD_SIZE, E_BOOT_BAD_TAG, E_BOOT_BAD_MMAP,
   E_BOOT_TOO_MANY, E_BOOT_MISSING, E_BOOT_UNSUPPORTED, BOOT_OK,
   MAX_MEMORY_REGIONS, MAX_CPUS, MAX_STRING_BYTES, POWER_PSCI,
 } from "./bootinfo";
 import { readBytes } from "./reader";
+import { CPU_START_PSCI_HVC, CPU_START_PSCI_SMC } from "../kernel/arch";
 
 export const FDT_MAGIC: u32 = 0xd00dfeed;
 export const FDT_HEADER_BYTES: u32 = 40;
@@ -411,6 +415,10 @@ class Builder {
   info: BootInfo = new BootInfo();
   error: i32 = BOOT_OK;
   message: string = "";
+  // How enable-method "psci" CPUs start: set by readPsci, which runs first;
+  // 0 (with psciWhy saying why) when /psci gives no usable CPU_ON.
+  psciStart: u32 = 0;
+  psciWhy: string = "no /psci node (or it is disabled)";
   constructor(public fdt: Fdt) {}
 
   fail(error: i32, message: string): bool {
@@ -434,14 +442,14 @@ export function parseDtb(dtb: u64, hhdmOffset: u64): BootResult {
   bi.hhdmOffset = hhdmOffset;
   bi.bootDataBase = dtb - hhdmOffset;
   bi.bootDataSize = <u64>b.fdt.totalSize;
-  let ok = readMemory(b) && readReserved(b) && readChosen(b) && readCpus(b) && readPsci(b);
+  let ok = readMemory(b) && readReserved(b) && readChosen(b) && readPsci(b) && readCpus(b);
   if (!ok) return bootFail(b.error, b.message);
   sortRegions(bi.memory);
   return bootOk(bi);
 }
 
 // The platform facts of a DTB that came with another loader's BootInfo
-// (Limine on AArch64): PSCI, and the CPU count when the loader gave none.
+// (Limine on AArch64): PSCI, and the CPUs when the loader gave none.
 // Never fatal: a bad DTB becomes a warning.
 export function dtbApply(info: BootInfo): void {
   let read = readFdt(info.dtb);
@@ -450,12 +458,15 @@ export function dtbApply(info: BootInfo): void {
     return;
   }
   let b = new Builder(read.fdt!);
-  if (!readCpus(b) || !readPsci(b)) {
+  if (!readPsci(b) || !readCpus(b)) {
     info.warnings.push(b.message);
     return;
   }
   for (let i = 0; i < b.info.warnings.length; i++) info.warnings.push(b.info.warnings[i]);
-  if (info.cpuCount == 0) info.cpuCount = b.info.cpuCount;
+  if (info.cpuCount == 0) {
+    info.cpuCount = b.info.cpuCount;
+    info.cpus = b.info.cpus;
+  }
   if (b.info.powerMethod != 0) {
     info.powerMethod = b.info.powerMethod;
     info.powerArg0 = b.info.powerArg0;
@@ -556,21 +567,62 @@ function readChosen(b: Builder): bool {
   return true;
 }
 
+// Every enabled /cpus child of device_type "cpu", the boot CPU included
+// (the kernel's cpu_start recognises it). Never fatal: a CPU without a
+// readable reg is left out, one with no start method we know is listed with
+// method 0; each kind of trouble is one warning, however many CPUs share it.
+// Needs readPsci first (b.psciStart).
 function readCpus(b: Builder): bool {
   let fdt = b.fdt;
   let cpus = fdt.find("/cpus");
   if (cpus === null) return true;
-  let count: u32 = 0;
+  let ac = fdt.addressCells(cpus);
+  let unstartable = 0;
+  let why = "";
   for (let i = 0; i < cpus.children.length; i++) {
     let node = cpus.children[i];
-    if (fdt.deviceTypeIs(node, "cpu") && fdt.enabled(node) && count < MAX_CPUS) count++;
+    if (!fdt.deviceTypeIs(node, "cpu") || !fdt.enabled(node)) continue;
+    if (<u32>b.info.cpus.length >= MAX_CPUS) {
+      b.info.warnings.push("dtb: more than " + MAX_CPUS.toString() + " CPUs, the rest ignored");
+      break;
+    }
+    let reg = node.property("reg");
+    if (reg === null || ac < 1 || ac > 2 || reg.length != ac << 2) {
+      b.info.warnings.push("dtb: " + node.path() + " has no reg of " + ac.toString() +
+        " cells (#address-cells of /cpus), left out");
+      continue;
+    }
+    let name = enableMethod(fdt, node);
+    let method = name == "psci" ? b.psciStart : 0;
+    if (method == 0 && unstartable++ == 0) why = unstartableText(b, node, name);
+    b.info.cpus.push(new CpuEntry(cellsValue(fdt, reg, 0, ac), method, 0));
   }
-  b.info.cpuCount = count;
+  // One CPU is the boot CPU, already running: nothing to start, nothing to say.
+  if (unstartable > 0 && b.info.cpus.length > 1) {
+    b.info.warnings.push("dtb: " + unstartable.toString() + " CPU(s) cannot be started: " + why);
+  }
+  b.info.cpuCount = <u32>b.info.cpus.length;
   return true;
 }
 
-// PSCI 0.2 and later have fixed function IDs, SYSTEM_OFF and SYSTEM_RESET
-// among them; PSCI 0.1 ("arm,psci" alone) has neither.
+// The enable-method of a cpu node, "" when it has none (or not a string).
+function enableMethod(fdt: Fdt, node: FdtNode): string {
+  let p = node.property("enable-method");
+  let method = p !== null ? fdt.string(p) : null;
+  return method !== null ? method : "";
+}
+
+// Why a cpu node with method 0 cannot be started, naming its enable-method.
+function unstartableText(b: Builder, node: FdtNode, method: string): string {
+  if (method == "") return node.path() + " has no enable-method";
+  if (method == "psci") return node.path() + " enable-method \"psci\", but " + b.psciWhy;
+  return node.path() + " enable-method \"" + method + "\" is not supported";
+}
+
+// PSCI 0.2 and later have fixed function IDs, SYSTEM_OFF, SYSTEM_RESET and
+// CPU_ON among them; PSCI 0.1 ("arm,psci" alone) has neither the first two
+// nor a fixed CPU_ON, so it powers nothing off and starts no CPU. Sets
+// b.psciStart for readCpus.
 function readPsci(b: Builder): bool {
   let fdt = b.fdt;
   let psci = fdt.find("/psci");
@@ -583,15 +635,21 @@ function readPsci(b: Builder): bool {
     if (list[i] == "arm,psci-0.2" || list[i] == "arm,psci-1.0") modern = true;
   }
   if (!modern) {
+    b.psciWhy = "/psci is PSCI 0.1 only (no fixed CPU_ON id)";
     b.info.warnings.push("dtb: PSCI 0.1 only (no SYSTEM_OFF or SYSTEM_RESET): halt stops the CPU");
     return true;
   }
   let method = psci.property("method");
   let conduit = method !== null ? fdt.string(method) : null;
   if (conduit === null) return b.fail(E_BOOT_BAD_TAG, "/psci method is missing or not a string");
-  if (conduit == "hvc") b.info.powerArg0 = PSCI_CONDUIT_HVC;
-  else if (conduit == "smc") b.info.powerArg0 = PSCI_CONDUIT_SMC;
-  else {
+  if (conduit == "hvc") {
+    b.info.powerArg0 = PSCI_CONDUIT_HVC;
+    b.psciStart = CPU_START_PSCI_HVC;
+  } else if (conduit == "smc") {
+    b.info.powerArg0 = PSCI_CONDUIT_SMC;
+    b.psciStart = CPU_START_PSCI_SMC;
+  } else {
+    b.psciWhy = "/psci method \"" + conduit + "\" is unknown";
     b.info.warnings.push("dtb: unknown PSCI method \"" + conduit + "\": halt stops the CPU");
     return true;
   }

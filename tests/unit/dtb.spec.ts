@@ -12,8 +12,9 @@ import {
 import { LIMINE_SLOT_DTB, LIMINE_SLOT_SMP } from "../../boot/limine";
 import { Buf, LimineBuilder, buildHandoff } from "./fixtures";
 import { mpAarch64 } from "./fixtures/limine-mp";
+import { CPU_START_PSCI_HVC, CPU_START_PSCI_SMC, CPU_START_LIMINE } from "../../kernel/arch";
 import {
-  FdtBuilder, smallMachine, virtDtb, putBe32, getBe32,
+  FdtBuilder, smallMachine, virtDtb, virtSmp4Dtb, putBe32, getBe32,
   H_MAGIC, H_TOTALSIZE, H_OFF_STRUCT, H_OFF_STRINGS, H_OFF_RSVMAP, H_VERSION, H_SIZE_STRINGS, H_SIZE_STRUCT,
 } from "./fixtures/fdt";
 
@@ -167,6 +168,145 @@ describe("dtb: what a loader puts in /chosen and the reservations", () => {
     let bi = ok(parseDtb(blob.addr, hhdm));
     expect(bi.hhdmOffset).toBe(hhdm);
     expect(bi.bootDataBase).toBe(blob.addr - hhdm);
+  });
+});
+
+// smallMachine(conduit) with a /cpus node of `addressCells`, then the caller's cpu nodes.
+function withCpus(conduit: string, addressCells: u32): FdtBuilder {
+  let f = smallMachine(conduit);
+  f.begin("cpus").cells("#address-cells", [addressCells]).cells("#size-cells", [0]);
+  return f;
+}
+
+function cpu(f: FdtBuilder, reg: u32, method: string): FdtBuilder {
+  f.begin("cpu@" + reg.toString(16)).str("device_type", "cpu").cells("reg", [reg]);
+  if (method.length > 0) f.str("enable-method", method);
+  return f.end();
+}
+
+describe("dtb: the CPUs and how to start them", () => {
+  it("lists QEMU's 4 CPUs (-smp 4) by MPIDR, started by PSCI over HVC", () => {
+    let bi = ok(parseDtb(virtSmp4Dtb().addr, 0));
+    expect(bi.cpuCount).toBe(4);
+    expect(bi.cpus.length).toBe(4);
+    for (let i = 0; i < 4; i++) {
+      expect(bi.cpus[i].hwid).toBe(<u64>i);
+      expect(bi.cpus[i].method).toBe(CPU_START_PSCI_HVC);
+      expect(bi.cpus[i].handle).toBe(0);
+    }
+    expect(bi.bootCpuHwid).toBe(U64.MAX_VALUE); // the kernel's cpu_start finds itself
+    expect(bi.powerMethod).toBe(POWER_PSCI);
+    expect(bi.warnings.length).toBe(0);
+  });
+
+  it("lists QEMU's single CPU, which has no enable-method, without a warning", () => {
+    let bi = ok(parseDtb(virt.addr, 0));
+    expect(bi.cpus.length).toBe(1);
+    expect(bi.cpus[0].hwid).toBe(0);
+    expect(bi.cpus[0].method).toBe(0);
+    expect(bi.warnings.length).toBe(0);
+  });
+
+  it("starts CPUs through SMC when /psci says smc", () => {
+    let f = withCpus("smc", 1);
+    cpu(f, 0, "psci");
+    cpu(f, 1, "psci");
+    let bi = ok(parseDtb(f.end().end().build().addr, 0));
+    expect(bi.cpus.length).toBe(2);
+    expect(bi.cpus[1].method).toBe(CPU_START_PSCI_SMC);
+  });
+
+  it("lists spin-table CPUs with no method, and one warning naming it", () => {
+    let f = withCpus("hvc", 1);
+    for (let i: u32 = 0; i < 3; i++) {
+      f.begin("cpu@" + i.toString()).str("device_type", "cpu").cells("reg", [i])
+        .str("enable-method", "spin-table").cells64("cpu-release-addr", [0x8000fff8]).end();
+    }
+    let bi = ok(parseDtb(f.end().end().build().addr, 0));
+    expect(bi.cpuCount).toBe(3);
+    expect(bi.cpus.length).toBe(3);
+    expect(bi.cpus[2].hwid).toBe(2);
+    expect(bi.cpus[2].method).toBe(0);
+    expect(bi.warnings.length).toBe(1);
+    expect(bi.warnings[0].includes("\"spin-table\"")).toBe(true, bi.warnings[0]);
+    expect(bi.warnings[0].includes("3 CPU")).toBe(true, bi.warnings[0]);
+  });
+
+  it("reads a 2-cell reg (Aff3 above bit 31)", () => {
+    let f = withCpus("hvc", 2);
+    f.begin("cpu@0").str("device_type", "cpu").cells64("reg", [0]).str("enable-method", "psci").end();
+    f.begin("cpu@100000101").str("device_type", "cpu").cells64("reg", [0x100000101]).str("enable-method", "psci").end();
+    let bi = ok(parseDtb(f.end().end().build().addr, 0));
+    expect(bi.cpus.length).toBe(2);
+    expect(bi.cpus[1].hwid).toBe(0x100000101);
+    expect(bi.cpus[1].method).toBe(CPU_START_PSCI_HVC);
+  });
+
+  it("leaves out a CPU without a reg, or with one of the wrong size, with a warning each", () => {
+    let f = withCpus("hvc", 1);
+    cpu(f, 0, "psci");
+    f.begin("cpu@1").str("device_type", "cpu").str("enable-method", "psci").end();
+    f.begin("cpu@2").str("device_type", "cpu").cells64("reg", [2]).str("enable-method", "psci").end();
+    cpu(f, 3, "psci");
+    let bi = ok(parseDtb(f.end().end().build().addr, 0));
+    expect(bi.cpuCount).toBe(2);
+    expect(bi.cpus.length).toBe(2);
+    expect(bi.cpus[1].hwid).toBe(3);
+    expect(bi.warnings.length).toBe(2);
+    expect(bi.warnings[0].includes("/cpus/cpu@1")).toBe(true, bi.warnings[0]);
+    expect(bi.warnings[1].includes("/cpus/cpu@2")).toBe(true, bi.warnings[1]);
+  });
+
+  it("skips disabled CPUs and nodes that are not CPUs", () => {
+    let f = withCpus("hvc", 1);
+    cpu(f, 0, "psci");
+    f.begin("cpu@1").str("device_type", "cpu").cells("reg", [1]).str("status", "disabled").end();
+    f.begin("l2-cache0").str("compatible", "cache").end();
+    let bi = ok(parseDtb(f.end().end().build().addr, 0));
+    expect(bi.cpus.length).toBe(1);
+    expect(bi.warnings.length).toBe(0);
+  });
+
+  it("cannot start psci CPUs without a usable /psci: method 0, and says why", () => {
+    let f = new FdtBuilder();
+    f.begin("").begin("memory@0").str("device_type", "memory").cells("reg", [0, 0x1000000, 0x1000000]).end();
+    f.begin("cpus").cells("#address-cells", [1]).cells("#size-cells", [0]);
+    cpu(f, 0, "psci");
+    cpu(f, 1, "psci");
+    let bi = ok(parseDtb(f.end().end().build().addr, 0));
+    expect(bi.cpus.length).toBe(2);
+    expect(bi.cpus[1].method).toBe(0);
+    expect(bi.warnings.length).toBe(1);
+    expect(bi.warnings[0].includes("/psci")).toBe(true, bi.warnings[0]);
+
+    let g = new FdtBuilder();
+    g.begin("").begin("memory@0").str("device_type", "memory").cells("reg", [0, 0x1000000, 0x1000000]).end();
+    g.begin("psci").str("compatible", "arm,psci").str("method", "hvc").end();
+    g.begin("cpus").cells("#address-cells", [1]).cells("#size-cells", [0]);
+    cpu(g, 0, "psci");
+    cpu(g, 1, "psci");
+    let old = ok(parseDtb(g.end().end().build().addr, 0));
+    expect(old.cpus[1].method).toBe(0);
+    expect(old.warnings.length).toBe(2); // power-off and CPU start
+    expect(old.warnings[1].includes("PSCI 0.1")).toBe(true, old.warnings[1]);
+  });
+
+  it("takes the DTB's CPUs next to Limine only when Limine gave none", () => {
+    let dtb = virtSmp4Dtb();
+    let handoff = buildHandoff(ARCH_AARCH64, 0, 0x40200000, 0x40600000, 0);
+    let b = new LimineBuilder().hhdm(0).memmap([0x40000000, 0x8000000, 0]);
+    b.respond(LIMINE_SLOT_DTB, new Buf(16).u64(8, dtb.addr));
+    let bi = ok(bootInfoFrom(BOOT_LIMINE, b.addr, handoff.addr));
+    expect(bi.cpuCount).toBe(4);
+    expect(bi.cpus.length).toBe(4);
+    expect(bi.cpus[3].method).toBe(CPU_START_PSCI_HVC);
+
+    b.respond(LIMINE_SLOT_SMP, mpAarch64(0, [0, 1]).response);
+    let withMp = ok(bootInfoFrom(BOOT_LIMINE, b.addr, handoff.addr));
+    expect(withMp.cpuCount).toBe(2);
+    expect(withMp.cpus.length).toBe(2);
+    expect(withMp.cpus[1].method).toBe(CPU_START_LIMINE);
+    expect(withMp.bootCpuHwid).toBe(0);
   });
 });
 
