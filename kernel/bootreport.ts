@@ -3,9 +3,13 @@
 // service reads it line by line through SYS_KERNEL_INFO(KERNEL_INFO_BOOT).
 
 import { BootInfo, MemoryKind, MemoryRegion, POWER_ACPI_PORT, POWER_PSCI, hex } from "../boot/bootinfo";
+import { CPU_START_SIPI, CPU_START_LIMINE, CPU_START_PSCI_HVC, CPU_START_PSCI_SMC } from "./arch";
 import { hex64, padRight, sizeText } from "./format";
 
 let lines: string[] = [];
+
+// The cpus line names at most this many hwids, then "+N more".
+const REPORT_MAX_HWIDS: i32 = 8;
 
 // Formats the report; kernel_main calls it once the BootInfo is complete.
 export function bootReportMake(info: BootInfo): void {
@@ -34,7 +38,7 @@ function reportLines(info: BootInfo): string[] {
   let out: string[] = [];
   out.push("protocol  " + info.protocol + (info.loader.length > 0 ? " (" + info.loader + ")" : ""));
   out.push("cmdline   " + (info.cmdline.length > 0 ? info.cmdline : "(none)"));
-  out.push("cpus      " + info.cpuCount.toString());
+  out.push("cpus      " + cpusText(info));
   out.push("kernel    " + hex64(info.kernelPhysStart) + " - " + hex64(info.kernelPhysEnd));
   out.push("rsdp      " + (info.rsdp != 0 ? hex64(info.rsdp) : "(none)"));
   out.push("dtb       " + (info.dtb != 0 ? hex64(info.dtb) : "(none)"));
@@ -54,6 +58,39 @@ function reportLines(info: BootInfo): string[] {
     out.push("  " + hex64(m.base) + "  " + sizeText(m.size) + "  " + m.cmdline);
   }
   return out;
+}
+
+function startMethodName(method: u32): string {
+  switch (method) {
+    case CPU_START_SIPI: return "sipi";
+    case CPU_START_LIMINE: return "limine";
+    case CPU_START_PSCI_HVC: return "psci-hvc";
+    case CPU_START_PSCI_SMC: return "psci-smc";
+  }
+  return method == 0 ? "none" : "unknown " + method.toString();
+}
+
+// "4 (hwid 0x0, 0x1, 0x2, 0x3; boot 0x0; start psci-hvc)": the count, the
+// first REPORT_MAX_HWIDS hwids, the boot CPU's when known, and each start
+// method once in order of first use, so the line stays short on big machines.
+export function cpusText(info: BootInfo): string {
+  let text = info.cpuCount.toString();
+  let n = info.cpus.length;
+  if (n == 0) return text;
+  let hwids = "";
+  for (let i = 0; i < min(n, REPORT_MAX_HWIDS); i++) {
+    hwids += (i > 0 ? ", " : "") + hex(info.cpus[i].hwid);
+  }
+  if (n > REPORT_MAX_HWIDS) hwids += ", +" + (n - REPORT_MAX_HWIDS).toString() + " more";
+  let methods: u32[] = [];
+  for (let i = 0; i < n; i++) {
+    let m = info.cpus[i].method;
+    if (!methods.includes(m)) methods.push(m);
+  }
+  let start = "";
+  for (let i = 0; i < methods.length; i++) start += (i > 0 ? ", " : "") + startMethodName(methods[i]);
+  let boot = info.bootCpuHwid != U64.MAX_VALUE ? "; boot " + hex(info.bootCpuHwid) : "";
+  return text + " (hwid " + hwids + boot + "; start " + start + ")";
 }
 
 function powerOffText(info: BootInfo): string {

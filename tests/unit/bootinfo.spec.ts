@@ -1,7 +1,9 @@
 import {
-  BootInfo, BootModule, MemoryRegion, MemoryKind, sortRegions, bootOk, bootFail, hex,
+  BootInfo, BootModule, CpuEntry, MemoryRegion, MemoryKind, sortRegions, bootOk, bootFail, hex,
   BOOT_OK, E_BOOT_MISSING,
 } from "../../boot/bootinfo";
+import { cpusText } from "../../kernel/bootreport";
+import { CPU_START_SIPI, CPU_START_LIMINE, CPU_START_PSCI_HVC } from "../../kernel/arch";
 
 describe("BootInfo model", () => {
   it("sorts regions by base", () => {
@@ -63,5 +65,42 @@ describe("BootInfo model", () => {
     expect(bad.info).toBeNull();
     expect(bad.message).toBe("no map");
     expect(hex(0x36d76289)).toBe("0x36d76289");
+  });
+});
+
+// kernel/bootreport.ts's cpus line (the shell's `bootinfo`), from BootInfo.cpus.
+function withCpus(count: i32, method: u32): BootInfo {
+  let bi = new BootInfo();
+  for (let i = 0; i < count; i++) bi.cpus.push(new CpuEntry(<u64>i, method, 0));
+  bi.cpuCount = <u32>count;
+  return bi;
+}
+
+describe("boot report: the cpus line", () => {
+  it("gives the count, each hwid and the start method", () => {
+    expect(cpusText(withCpus(4, CPU_START_PSCI_HVC))).toBe("4 (hwid 0x0, 0x1, 0x2, 0x3; start psci-hvc)");
+  });
+
+  it("names the boot CPU when the loader said which", () => {
+    let bi = withCpus(2, CPU_START_LIMINE);
+    bi.bootCpuHwid = 0;
+    expect(cpusText(bi)).toBe("2 (hwid 0x0, 0x1; boot 0x0; start limine)");
+  });
+
+  it("names each start method once, 'none' for CPUs it cannot start", () => {
+    let bi = withCpus(3, CPU_START_SIPI);
+    bi.cpus[1].method = 0;
+    expect(cpusText(bi)).toBe("3 (hwid 0x0, 0x1, 0x2; start sipi, none)");
+  });
+
+  it("stays short on a big machine", () => {
+    let text = cpusText(withCpus(4096, CPU_START_SIPI));
+    expect(text).toBe("4096 (hwid 0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, +4088 more; start sipi)");
+  });
+
+  it("is just the count without a list", () => {
+    let bi = new BootInfo();
+    bi.cpuCount = 1;
+    expect(cpusText(bi)).toBe("1");
   });
 });
