@@ -126,8 +126,8 @@ export class BootInfo {
   hhdmOffset: u64 = 0;              // virtual = physical + hhdmOffset
   kernelPhysStart: u64 = 0;
   kernelPhysEnd: u64 = 0;           // exclusive
-  kernelVirtBase: u64 = 0;
-  entryCycles: u64 = 0;            // cycle counter when the trampoline started          // when the loader reports it (Limine)
+  kernelVirtBase: u64 = 0;          // when the loader reports it (Limine)
+  entryCycles: u64 = 0;             // cycle counter when the trampoline started
 
   // Physical range of loader data the kernel still points into (the
   // Multiboot2 information structure); 0/0 when none.

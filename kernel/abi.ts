@@ -296,18 +296,27 @@ export const BAND_HIGH: u32 = 2;
 
 // ---- SYS_SCHED_INFO(sched slot [READ], tid, buffer, length) ----
 // tid 1 .. MAX_THREADS - 1, one thread (E_NOT_FOUND when free, E_BAD_ARG past):
-//   r0  pid | state (THREAD_*) << 32 | cpu << 40 | band << 48 | base band << 52 | pin + 1 << 56 (0: not pinned)
+//   r0  pid | state << 32 | cpu << 40 | band << 48 | base band << 52 | pin + 1 << 56 (0: not pinned)
 //   r1  scores: SCHED_* i in bits 12i .. 12i + 11
 //   r2  priority | ticks since it last ran << 32
 //   r3  run time, microseconds      r4  time ready but waiting for a CPU, microseconds
 //   r5  name bytes: the buffer receives its process's name, truncated to `length`
-// the band is where it is queued now (aging may have lifted it above its
-// base band, the one its priority gives).
+// state: SCHED_STATE_*; the band is where it is queued or runs now (aging
+// may have lifted it above its base band, the one its priority gives).
 // tid 0, the scheduler itself:
 //   r0  weights, packed as r1 above      r1  high cut-off | medium cut-off << 16
 //   r2  slice ticks | aging ticks << 16 | timer Hz << 32
 //   r3  CPUs online                       r4  decisions taken   r5  cycles spent taking them
 export const SCHED_INFO_SELF: u32 = 0;
+export const SCHED_STATE_READY: u32 = 1;
+export const SCHED_STATE_RUNNING: u32 = 2;
+export const SCHED_STATE_CALLING: u32 = 3;    // queued on an endpoint with a call
+export const SCHED_STATE_REPLY_WAIT: u32 = 4; // its call was taken: waits for the reply
+export const SCHED_STATE_RECEIVING: u32 = 5;
+export const SCHED_STATE_WAITING: u32 = 6;    // on a notification
+export const SCHED_STATE_NEW: u32 = 7;
+export const SCHED_STATE_SLEEPING: u32 = 8;
+export const SCHED_STATE_DYING: u32 = 9;      // killed while running on another CPU
 
 // ---- SYS_CPU_INFO(sched slot [READ], cpu) ----
 // cpu < CPUs online (E_NOT_FOUND beyond, E_BAD_ARG past MAX_CPUS):
@@ -329,6 +338,7 @@ export const AUDIT_TARGET_SCHED: u8 = 10;
 
 // ---- limits every service can rely on ----
 export const MAX_PROCESSES: u32 = 64;    // SYS_PROC_INFO indices 0 .. MAX_PROCESSES - 1
+export const MAX_THREADS: u32 = 128;     // SYS_SCHED_INFO tids 1 .. MAX_THREADS - 1 (0 is the idle thread)
 export const MAX_ENDPOINTS: u32 = 64;    // SYS_IPC_STATS indices 0 .. MAX_ENDPOINTS - 1
 export const MAX_IRQ_SOURCES: u32 = 64;  // interrupt sources an IRQ grant may name
 export const LOG_MAX_BYTES: u32 = 256;

@@ -32,9 +32,9 @@ import {
 } from "./abi";
 import { capTransfer } from "./cap";
 import {
-  schedAfterInterrupt, schedSwitchTo, threadAt, threadReady, threadReadyFirst, THREAD_BLOCKED_CALL,
-  THREAD_BLOCKED_RECV, THREAD_BLOCKED_REPLY, THREAD_BLOCKED_WAIT, THREAD_RUNNING,
+  threadAt, THREAD_BLOCKED_CALL, THREAD_BLOCKED_RECV, THREAD_BLOCKED_REPLY, THREAD_BLOCKED_WAIT, THREAD_RUNNING,
 } from "./proc";
+import { schedAfterInterrupt, schedSwitchTo, threadReady, threadReadyFirst } from "./sched";
 import { println } from "./console";
 
 export { MAX_ENDPOINTS, MAX_IRQ_SOURCES } from "./abi";

@@ -8,7 +8,9 @@ import { BootInfo } from "../boot/bootinfo";
 import { println } from "./console";
 import { sizeText } from "./format";
 import { frame_alloc, frame_free, frames_init, frames_total_bytes, E_OK } from "./frames";
-import { faultHandle, schedCpuOnline, schedTimerTick } from "./proc";
+import { faultHandle, zombieReap } from "./proc";
+import { schedAfterInterrupt, schedCpuAdd, schedCpuHwidSet, schedCpuOnline, schedTimerTick } from "./sched";
+import { MAX_CPUS } from "./abi";
 import { irqDeliver } from "./ipc";
 import { bootReportMake } from "./bootreport";
 import { servicesStart } from "./services";
@@ -44,6 +46,7 @@ export function kernel_main(protocol: u32, info: u64, handoff: u64): u32 {
   bootReportMake(boot);
   let first = servicesStart(boot);
   servicesRunning = first != 0;
+  if (servicesRunning) cpusStart(boot);
   // Boot cost, read by tools/figures.ts (under QEMU -icount shift=0 an
   // x86_64 cycle is one guest instruction): to the first thread (init) or
   // the kernel's own prompt; the console reports its prompt's cycle itself.
@@ -63,11 +66,48 @@ export function kernel_cpu_online(cpu: u32): u32 {
   return schedCpuOnline(cpu);
 }
 
+// Starts every other CPU the boot information lists (cpu 1, 2, ... in the
+// order they come up). They join through kernel_cpu_online once this entry
+// ends. Without services there is nothing for them to run: they stay off.
+function cpusStart(boot: BootInfo): void {
+  let next: u32 = 1;
+  let hwids: string[] = [];
+  if (boot.bootCpuHwid != U64.MAX_VALUE) hwids.push("0x" + boot.bootCpuHwid.toString(16));
+  let failed = "";
+  for (let i = 0; i < boot.cpus.length; i++) {
+    let entry = boot.cpus[i];
+    if (entry.hwid == boot.bootCpuHwid) {
+      schedCpuHwidSet(0, entry.hwid);
+      continue;
+    }
+    if (next >= MAX_CPUS || next >= arch.ARCH_MAX_CPUS) {
+      println("smp: only " + next.toString() + " CPUs are used; " + (boot.cpus.length - i).toString() + " more left off");
+      break;
+    }
+    let status = entry.method == 0 ? -2 : arch.cpu_start(next, entry.method, entry.hwid, entry.handle);
+    if (status == 1) {
+      schedCpuHwidSet(0, entry.hwid);
+      hwids.unshift("0x" + entry.hwid.toString(16));
+    } else if (status == 0) {
+      schedCpuAdd(next, entry.hwid);
+      hwids.push("0x" + entry.hwid.toString(16));
+      next++;
+    } else {
+      failed += " 0x" + entry.hwid.toString(16) + (status == -2 ? " (no start method)" : " (did not come up)");
+    }
+  }
+  println("smp: " + next.toString() + (next == 1 ? " CPU" : " CPUs") + " online" +
+    (hwids.length > 0 ? " (hardware ids " + hwids.join(", ") + ")" : ""));
+  if (failed.length > 0) println("smp: not started:" + failed);
+}
+
 export function kernel_irq(source: u32): u32 {
+  zombieReap();
   if (source == arch.IRQ_TIMER) {
-    timerTick();
+    if (arch.cpu_id() == 0) timerTick();
     return servicesRunning ? schedTimerTick() : 0;
   }
+  if (source == arch.IRQ_RESCHEDULE) return servicesRunning ? schedAfterInterrupt() : 0;
   if (!servicesRunning) {
     if (source == arch.IRQ_CONSOLE) shellInput();
     return 0;
@@ -87,9 +127,11 @@ export function kernel_frame_free(phys: u64): void {
 }
 
 export function kernel_syscall(tid: u32, number: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): u32 {
+  zombieReap();
   return syscallDispatch(tid, number, a0, a1, a2, a3, a4, a5);
 }
 
 export function kernel_fault(tid: u32, kind: u32, address: u64, ip: u64, code: u64): u32 {
+  zombieReap();
   return faultHandle(tid, kind, address, ip, code);
 }

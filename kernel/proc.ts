@@ -24,13 +24,14 @@
 import * as arch from "./arch";
 import {
   CAP_AUDIT, CAP_ENDPOINT, CAP_IO_PORTS, CAP_IRQ, CAP_LOG, CAP_MEMORY, CAP_MMIO, CAP_NOTIFICATION,
-  CAP_POWER, CAP_PROCESS, CAP_SLOTS, CAP_SPAWN, E_BAD_ARG, E_BAD_MODULE, E_NO_MEMORY, E_NOT_FOUND, E_OK,
+  CAP_POWER, CAP_PROCESS, CAP_SCHED, CAP_SCHED_TUNE, CAP_SLOTS, CAP_SPAWN, E_BAD_ARG, E_BAD_MODULE, E_NO_MEMORY, E_NOT_FOUND, E_OK,
   EXIT_FAULT, EXIT_KILLED, EXIT_TRAP_BASE, INIT_SLOT_AUDIT, INIT_SLOT_DEATHS, INIT_SLOT_LOG, INIT_SLOT_SPAWN,
-  MAX_IRQ_SOURCES, MAX_MAPS, MAX_PROCESSES,
+  MAX_IRQ_SOURCES, MAX_MAPS, MAX_PROCESSES, MAX_THREADS,
   PROC_BLOCKED, PROC_DEAD, PROC_FREE, PROC_RUNNING, RIGHT_GRANT, RIGHT_READ, RIGHT_RECEIVE,
   RIGHT_WRITE, RIGHTS_ALL, SERVICE_NONE, TRAP_CALL_INDIRECT, TRAP_DIV_BY_ZERO, TRAP_EXHAUSTION,
   TRAP_INT_OVERFLOW, TRAP_INVALID_CONVERSION, TRAP_OOB, TRAP_UNCAUGHT_EXCEPTION, TRAP_UNREACHABLE,
-  USER_IMAGE_BASE, USER_STACK_BYTES, USER_STACK_TOP, USER_WASM_BASE, USER_WASM_RESERVE_BYTES,
+  SCHED_STATE_CALLING, SCHED_STATE_DYING, SCHED_STATE_NEW, SCHED_STATE_READY, SCHED_STATE_RECEIVING,
+  SCHED_STATE_REPLY_WAIT, SCHED_STATE_RUNNING, SCHED_STATE_SLEEPING, SCHED_STATE_WAITING, SCHED_UNPINNED, USER_IMAGE_BASE, USER_STACK_BYTES, USER_STACK_TOP, USER_WASM_BASE, USER_WASM_RESERVE_BYTES,
   WASM_PAGE_BYTES,
 } from "./abi";
 import { capInstall, capReset, capTableClear } from "./cap";
@@ -42,10 +43,12 @@ import {
 } from "./ipc";
 import { auditReset, rateReset } from "./audit";
 import { println } from "./console";
-import { TIMER_HZ, timerTicks } from "./state";
+import {
+  DEFAULT_SCORE, schedAfterInterrupt, schedCurrent, schedDrop, schedRemove, schedReset, schedRunningOn, schedThreadInit,
+  sleepRemove, threadReady,
+} from "./sched";
 
-export { MAX_PROCESSES } from "./abi";
-export const MAX_THREADS: u32 = 128;
+export { MAX_PROCESSES, MAX_THREADS } from "./abi";
 export const MAX_SEGMENTS: u32 = 16;       // as kernel/module.ts MAX_SEGMENTS (proc.spec checks)
 export const MAX_SERVICES: u32 = 64;
 export const NAME_BYTES: u32 = 32;
@@ -55,20 +58,22 @@ const PAGE: u64 = FRAME_BYTES;
 const STACK_BASE: u64 = USER_STACK_TOP - USER_STACK_BYTES;
 
 // ---------------------------------------------------------------------------
-// Threads.
+// Threads. Their states are the ABI's SCHED_STATE_* (SYS_SCHED_INFO shows them).
 
 export const THREAD_FREE: u8 = 0;
-export const THREAD_READY: u8 = 1;          // in the ready queue
-export const THREAD_RUNNING: u8 = 2;        // on the CPU (or just returned to it)
-export const THREAD_BLOCKED_CALL: u8 = 3;   // queued on an endpoint with its message
-export const THREAD_BLOCKED_REPLY: u8 = 4;  // its call was taken; waits for the reply
-export const THREAD_BLOCKED_RECV: u8 = 5;   // waits on an endpoint for a message
-export const THREAD_BLOCKED_WAIT: u8 = 6;   // waits on a notification
-export const THREAD_NEW: u8 = 7;            // allocated, not started yet
-export const THREAD_SLEEPING: u8 = 8;       // SYS_SLEEP: in the sleep queue until wakeTick
+export const THREAD_READY: u8 = <u8>SCHED_STATE_READY;          // in the ready queue
+export const THREAD_RUNNING: u8 = <u8>SCHED_STATE_RUNNING;        // on the CPU (or just returned to it)
+export const THREAD_BLOCKED_CALL: u8 = <u8>SCHED_STATE_CALLING;   // queued on an endpoint with its message
+export const THREAD_BLOCKED_REPLY: u8 = <u8>SCHED_STATE_REPLY_WAIT;  // its call was taken; waits for the reply
+export const THREAD_BLOCKED_RECV: u8 = <u8>SCHED_STATE_RECEIVING;   // waits on an endpoint for a message
+export const THREAD_BLOCKED_WAIT: u8 = <u8>SCHED_STATE_WAITING;   // waits on a notification
+export const THREAD_NEW: u8 = <u8>SCHED_STATE_NEW;            // allocated, not started yet
+export const THREAD_SLEEPING: u8 = <u8>SCHED_STATE_SLEEPING;       // SYS_SLEEP: in the sleep queue until wakeTick
+export const THREAD_ZOMBIE: u8 = <u8>SCHED_STATE_DYING;         // killed while running on another CPU, which frees it on its next entry
 
-// One thread. `next` links it into at most one queue at a time: the ready
-// queue, an endpoint's receivers or callers, or a notification's waiters.
+// One thread. `next` links it into at most one queue at a time: an
+// endpoint's receivers or callers, a notification's waiters, the sleepers.
+// Run queues are the scheduler's (kernel/sched.ts).
 @unmanaged export class Thread {
   state: u8;
   recvSlot: u8;       // slot + 1 where a capability arriving for it goes; 0: none
@@ -119,172 +124,12 @@ function threadAlloc(process: u32): u32 {
 }
 
 function threadFree(tid: u32): void {
+  schedRemove(tid);
   let t = threadAt(tid);
   t.state = THREAD_FREE;
   t.generation++;
   t.next = 0;
   t.replyTo = 0;
-}
-
-// ---------------------------------------------------------------------------
-// The ready queue (FIFO; the scheduler issue replaces it) and the current
-// thread: the one the last kernel entry returned.
-
-let readyHead: u32 = 0;
-let readyTail: u32 = 0;
-let current: u32 = 0;
-
-// Makes a blocked or new thread runnable, at the back of the queue.
-export function threadReady(tid: u32): void {
-  let t = threadAt(tid);
-  t.state = THREAD_READY;
-  t.next = 0;
-  if (readyTail == 0) readyHead = tid;
-  else threadAt(readyTail).next = tid;
-  readyTail = tid;
-}
-
-// ... at the front: it runs next (a direct hand-over in IPC).
-export function threadReadyFirst(tid: u32): void {
-  let t = threadAt(tid);
-  t.state = THREAD_READY;
-  t.next = readyHead;
-  readyHead = tid;
-  if (readyTail == 0) readyTail = tid;
-}
-
-function readyRemove(tid: u32): void {
-  let previous: u32 = 0;
-  for (let at = readyHead; at != 0; at = threadAt(at).next) {
-    if (at == tid) {
-      let next = threadAt(at).next;
-      if (previous == 0) readyHead = next;
-      else threadAt(previous).next = next;
-      if (readyTail == tid) readyTail = previous;
-      threadAt(tid).next = 0;
-      return;
-    }
-    previous = at;
-  }
-}
-
-// Takes the first ready thread, now running; 0 (idle) when none.
-export function schedNext(): u32 {
-  let tid = readyHead;
-  if (tid != 0) {
-    let t = threadAt(tid);
-    readyHead = t.next;
-    if (readyHead == 0) readyTail = 0;
-    t.next = 0;
-    t.state = THREAD_RUNNING;
-  }
-  current = tid;
-  return tid;
-}
-
-// Runs `tid` now (it was taken off every queue by the caller).
-@inline export function schedSwitchTo(tid: u32): u32 {
-  threadAt(tid).state = THREAD_RUNNING;
-  current = tid;
-  return tid;
-}
-
-// Runs ready thread `tid` now; a running thread goes back to the ready
-// queue. False (and nothing changes) when `tid` is not ready. For a
-// scheduler that picks by other rules, and for the unit tests.
-export function schedRun(tid: u32): bool {
-  if (!threadValid(tid) || threadAt(tid).state != THREAD_READY) return false;
-  readyRemove(tid);
-  if (current != 0 && threadAt(current).state == THREAD_RUNNING) threadReady(current);
-  threadAt(tid).state = THREAD_RUNNING;
-  current = tid;
-  return true;
-}
-
-export function schedCurrent(): u32 {
-  return current;
-}
-
-// The thread an entry resumes; used by syscall dispatch for the caller.
-@inline export function schedStay(tid: u32): u32 {
-  current = tid;
-  return tid;
-}
-
-// ---------------------------------------------------------------------------
-// Sleeping (SYS_SLEEP): an unordered queue, walked on each timer tick.
-
-let sleepHead: u32 = 0;
-
-// Puts the running thread `tid` to sleep until tick `wakeTick`.
-export function threadSleep(tid: u32, wakeTick: u64): void {
-  let t = threadAt(tid);
-  t.state = THREAD_SLEEPING;
-  t.wakeTick = wakeTick;
-  t.next = sleepHead;
-  sleepHead = tid;
-}
-
-function sleepRemove(tid: u32): void {
-  let previous: u32 = 0;
-  for (let at = sleepHead; at != 0; at = threadAt(at).next) {
-    if (at == tid) {
-      if (previous == 0) sleepHead = threadAt(at).next;
-      else threadAt(previous).next = threadAt(at).next;
-      threadAt(tid).next = 0;
-      return;
-    }
-    previous = at;
-  }
-}
-
-// Wakes every sleeper whose tick has come (status E_OK).
-function sleepersWake(now: u64): void {
-  let previous: u32 = 0;
-  let at = sleepHead;
-  while (at != 0) {
-    let t = threadAt(at);
-    let next = t.next;
-    if (t.wakeTick <= now) {
-      if (previous == 0) sleepHead = next;
-      else threadAt(previous).next = next;
-      arch.context_set(at, arch.REG_STATUS, E_OK);
-      threadReady(at);
-    } else {
-      previous = at;
-    }
-    at = next;
-  }
-}
-
-// The timer tick (call after state.ts timerTick): wakes the sleepers that
-// are due, then preempts. Returns the thread to run.
-export function schedTimerTick(): u32 {
-  if (sleepHead != 0) sleepersWake(timerTicks());
-  return schedPreempt();
-}
-
-// The running thread goes to the back of the queue when another is ready.
-// Returns the thread to run.
-export function schedPreempt(): u32 {
-  if (current != 0 && threadAt(current).state == THREAD_RUNNING) {
-    if (readyHead == 0) return current;
-    threadReady(current);
-  }
-  return schedNext();
-}
-
-// CPU `cpu` came online: its timer ticks from now on.
-export function schedCpuOnline(cpu: u32): u32 {
-  arch.timer_start(TIMER_HZ);
-  return 0;
-}
-
-// An interrupt woke someone: a running thread keeps the CPU; an idle CPU
-// takes the first ready thread.
-export function schedAfterInterrupt(): u32 {
-  if (current != 0 && threadAt(current).state == THREAD_RUNNING) return current;
-  return schedNext();
 }
 
 // ---------------------------------------------------------------------------
@@ -308,6 +153,7 @@ const P_DEAD: u8 = 2;
   memPages: u32;       // wasm pages of linear memory mapped
   memMaxPages: u32;    // the manifest's quota
   deaths: u32;         // notification index + 1 signalled when a child dies; 0: none
+  zombies: u32;        // its threads still running on other CPUs: teardown waits for them
   root: u64;           // address-space root (physical)
   exitCode: u64;
   deathOrder: u64;     // order of death, for reusing the oldest dead record
@@ -387,7 +233,7 @@ function processAlloc(): i32 {
   for (let i: u32 = 0; i < MAX_PROCESSES; i++) {
     let p = processAt(i);
     if (p.state == P_FREE) return <i32>i;
-    if (p.state == P_DEAD && (oldest < 0 || p.deathOrder < processAt(<u32>oldest).deathOrder)) oldest = <i32>i;
+    if (p.state == P_DEAD && p.zombies == 0 && (oldest < 0 || p.deathOrder < processAt(<u32>oldest).deathOrder)) oldest = <i32>i;
   }
   return oldest;
 }
@@ -460,10 +306,7 @@ export function kernelObjectsReset(): void {
   memory.fill(serviceDepends, 0, 8 * MAX_SERVICES);
   memory.fill(serviceStarts, 0, 4 * MAX_SERVICES);
   memory.fill(serviceFaults, 0, 4 * MAX_SERVICES);
-  readyHead = 0;
-  readyTail = 0;
-  sleepHead = 0;
-  current = 0;
+  schedReset();
   nextPid = 1;
   deathCounter = 0;
   initServiceIndex = SERVICE_NONE;
@@ -541,8 +384,7 @@ export function initStart(module: VerifiedModule): u32 {
     processKill(i, EXIT_FAULT);
     return schedCurrent();
   }
-  if (current == 0) return schedNext();
-  return current;
+  return schedAfterInterrupt();
 }
 
 // SYS_SPAWN's worker: starts boot service `service` supervised by the live
@@ -591,6 +433,9 @@ export function processCreate(module: VerifiedModule, supervisor: i32, service: 
   if (service < MAX_SERVICES) store<u32>(serviceStarts + (<usize>service << 2), serviceStartCount(service) + 1);
   rateReset(index);
   arch.thread_start(tid, root, module.entry, USER_STACK_TOP, <u64>processAt(index).pid);
+  if (schedThreadInit(tid, module.manifest.scores, module.manifest.pin) != E_OK) {
+    schedThreadInit(tid, [DEFAULT_SCORE, DEFAULT_SCORE, DEFAULT_SCORE, DEFAULT_SCORE, DEFAULT_SCORE], SCHED_UNPINNED);
+  }
   threadReady(tid);
   return <i32>index;
 }
@@ -742,6 +587,8 @@ function grantInstall(index: u32, g: CapGrant): i32 {
     case CAP_AUDIT:
     case CAP_LOG:
     case CAP_POWER:
+    case CAP_SCHED:
+    case CAP_SCHED_TUNE:
       return capInstall(index, g.slot, g.type, rights, 0, 0, 0, 0);
   }
   return E_BAD_ARG; // CAP_PROCESS cannot be named in a manifest; unknown types
@@ -867,18 +714,46 @@ export function processKill(index: u32, code: u64): void {
   p.state = P_DEAD;
   p.exitCode = code;
   p.deathOrder = ++deathCounter;
+  let me = arch.cpu_id();
+  let zombies: u32 = 0;
   for (let tid: u32 = 1; tid < MAX_THREADS; tid++) {
     let t = threadAt(tid);
     if (t.state == THREAD_FREE || t.process != <u16>index) continue;
-    if (t.state == THREAD_READY) readyRemove(tid);
-    else if (t.state == THREAD_SLEEPING) sleepRemove(tid);
+    if (t.state == THREAD_SLEEPING) sleepRemove(tid);
     ipcThreadCancel(tid);
+    let on = schedRunningOn(tid);
+    if (on >= 0 && <u32>on != me) {
+      // Its CPU is in user mode on it right now: that CPU frees it (and
+      // this process's memory) when the kick brings it into the kernel.
+      t.state = THREAD_ZOMBIE;
+      arch.cpu_kick(<u32>on);
+      zombies++;
+      continue;
+    }
+    schedDrop(tid);
     threadFree(tid);
-    if (current == tid) current = 0;
   }
   capTableClear(index);
+  p.zombies = zombies;
+  if (zombies != 0) return;
   processTeardown(index);
   deathReport(index);
+}
+
+// Every kernel entry starts here: the thread this CPU ran may have been
+// killed by another CPU meanwhile (THREAD_ZOMBIE); it is freed now, and
+// its process torn down once none of its threads runs anywhere.
+export function zombieReap(): void {
+  let tid = schedCurrent();
+  if (tid == 0 || threadAt(tid).state != THREAD_ZOMBIE) return;
+  let index = threadProcess(tid);
+  schedDrop(tid);
+  threadFree(tid);
+  let p = processAt(index);
+  if (p.zombies > 0 && --p.zombies == 0) {
+    processTeardown(index);
+    deathReport(index);
+  }
 }
 
 // Tells the supervisor (bit `index` of its death notification) and the

@@ -30,6 +30,8 @@ import {
   SYS_CAP_DERIVE, SYS_CAP_INFO, SYS_CAP_REVOKE, SYS_COUNT, SYS_EXIT, SYS_IPC_STATS, SYS_IRQ_ACK, SYS_KILL,
   SYS_LOG, SYS_MEM_GROW, SYS_NULL, SYS_PORT_IN, SYS_PORT_OUT, SYS_PROC_INFO, SYS_RECV, SYS_REPLY,
   SYS_REPLY_RECV, SYS_SEND, SYS_SIGNAL, SYS_SPAWN, SYS_WAIT, SYS_YIELD, USER_SPACE_END,
+  SYS_SCHED_INFO, SYS_SCHED_SET, SYS_SCHED_TUNE, SYS_CPU_INFO, CAP_SCHED, CAP_SCHED_TUNE, SCHED_PIN, SCHED_SCORES,
+  SCHED_TRUST, SCHED_ONE, E_DENIED, MAX_CPUS, BAND_LOW, BAND_MEDIUM, BAND_HIGH,
   SYS_SLEEP, SYS_KERNEL_INFO, SYS_POWER, KERNEL_INFO_VERSION, KERNEL_INFO_UPTIME, KERNEL_INFO_MEMORY, KERNEL_INFO_BOOT,
   CAP_POWER, POWER_RESET, POWER_OFF, SYS_MMIO_READ, SYS_MMIO_WRITE, AUDIT_TARGET_MMIO, SYS_MAP, CAP_MMIO, CAP_MEMORY, RIGHT_MAP, USER_MAP_BASE, USER_MAP_END,
 } from "./abi";
@@ -44,17 +46,24 @@ import {
   MAX_ENDPOINTS, notificationSignal, notificationWait,
 } from "./ipc";
 import {
-  initService, MAX_PROCESSES, moduleFor, NAME_BYTES, processAt, processByPid, processExit, processKillBy,
-  processLive, processMemGrow, processName, processReason, processStateOf, schedCurrent, schedNext, schedStay,
+  initService, MAX_PROCESSES, MAX_THREADS, moduleFor, NAME_BYTES, processAt, processByPid, processExit, processKillBy,
+  processLive, processMemGrow, processName, processReason, processStateOf,
   serviceCount, serviceDependMask, serviceFaultCount, serviceManifest, serviceStartCount, spawnModule,
-  deviceMap, textCopy, textPut, threadAt, threadProcess, threadReady, threadSleep, threadValid, THREAD_RUNNING,
+  deviceMap, textCopy, textPut, threadAt, threadProcess, threadValid, THREAD_READY, THREAD_RUNNING,
 } from "./proc";
+import {
+  AGE_TICKS, CUT_HIGH, CUT_MEDIUM, schedAfterInterrupt, schedBand, schedBaseBand, schedCpuCount, schedCpuCurrent,
+  schedCpuHwid, schedCpuIdleTicks, schedCpuOnlineAt, schedCpuPulls, schedCpuSwitches, schedCpuTicks, schedCpuOf,
+  schedDecisionCycles, schedDecisions, schedLastRanTick, schedNext, schedPin, schedPinOf, schedPriority,
+  schedQueueLength, schedReadyNs, schedRunNs, schedRunSinceNs, schedScore, schedSetScore, schedStay, schedTune,
+  schedWaitNs, schedWeight, SLICE_TICKS, threadReady, threadSleep,
+} from "./sched";
 
 // Allowed calls that leave no audit record (denials always do).
 const QUIET: u32 = (1 << SYS_NULL) | (1 << SYS_YIELD) | (1 << SYS_PORT_IN) | (1 << SYS_PORT_OUT) |
   (1 << SYS_MMIO_READ) | (1 << SYS_MMIO_WRITE) |
   (1 << SYS_AUDIT_READ) | (1 << SYS_PROC_INFO) | (1 << SYS_IPC_STATS) | (1 << SYS_BOOT_INFO) |
-  (1 << SYS_KERNEL_INFO);
+  (1 << SYS_KERNEL_INFO) | (1 << SYS_SCHED_INFO) | (1 << SYS_CPU_INFO);
 
 const CAP_BITS: u64 = LABEL_CAP_MASK << LABEL_CAP_SHIFT;
 const MAX_MEM_GROW_PAGES: u64 = 0x10000; // 4 GiB: all a 32-bit linear memory can be
@@ -96,7 +105,7 @@ function capUse(index: u32, slot: u64, type: u8, rights: u8): i32 {
 // Returns the thread to run next (0: idle). The caller's status register
 // holds the outcome when it runs again.
 export function syscallDispatch(tid: u32, number: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): u32 {
-  if (!threadValid(tid) || threadAt(tid).state != THREAD_RUNNING) return schedCurrent(); // not a running user thread
+  if (!threadValid(tid) || threadAt(tid).state != THREAD_RUNNING) return schedAfterInterrupt(); // not a running user thread
   let index = threadProcess(tid);
   if (number == SYS_CALL) {
     let next = callFast(tid, index, a0, a1, a2, a3, a4, a5);
@@ -183,6 +192,10 @@ function dispatch(tid: u32, index: u32, number: u32, a0: u64, a1: u64, a2: u64, 
     case SYS_MAP: return sysMap(index, a0, a1, a2, a3);
     case SYS_MMIO_READ: return sysMmioRead(tid, index, a0, a1, a2);
     case SYS_MMIO_WRITE: return sysMmioWrite(index, a0, a1, a2, a3);
+    case SYS_SCHED_INFO: return sysSchedInfo(tid, index, a0, a1, a2, a3);
+    case SYS_SCHED_SET: return sysSchedSet(index, a0, a1, a2, a3);
+    case SYS_SCHED_TUNE: return sysSchedTune(index, a0, a1, a2, a3, a4, a5);
+    case SYS_CPU_INFO: return sysCpuInfo(tid, index, a0, a1);
   }
   target(AUDIT_TARGET_SYSCALL, number);
   return E_BAD_SYSCALL;
@@ -696,4 +709,90 @@ function sysPower(index: u32, slot: u64, operation: u64): i32 {
   if (operation == <u64>POWER_RESET) arch.reset(powerMethod, powerArg0, powerArg1);
   else arch.power_off(powerMethod, powerArg0, powerArg1);
   return E_OK; // only where the trampoline's reset or power-off came back (the unit tests)
+}
+
+// ---------------------------------------------------------------------------
+// The scheduler: SYS_SCHED_INFO, SYS_SCHED_SET, SYS_SCHED_TUNE, SYS_CPU_INFO.
+
+function scoresPacked(tid: u32): u64 {
+  let packed: u64 = 0;
+  for (let i: u32 = 0; i < SCHED_SCORES; i++) packed |= <u64>schedScore(tid, i) << (<u64>i * 12);
+  return packed;
+}
+
+function sysSchedInfo(tid: u32, index: u32, slot: u64, which: u64, pointer: u64, length: u64): i32 {
+  let gid = capUse(index, slot, CAP_SCHED, RIGHT_READ);
+  if (gid < 0) return gid;
+  if (which == 0) {
+    let weights: u64 = 0;
+    for (let i: u32 = 0; i < SCHED_SCORES; i++) weights |= <u64>schedWeight(i) << (<u64>i * 12);
+    result(tid, 0, weights);
+    result(tid, 1, <u64>CUT_HIGH | (<u64>CUT_MEDIUM << 16));
+    result(tid, 2, <u64>SLICE_TICKS | (<u64>AGE_TICKS << 16) | (<u64>TIMER_HZ << 32));
+    result(tid, 3, schedCpuCount());
+    result(tid, 4, schedDecisions());
+    result(tid, 5, schedDecisionCycles());
+    return E_OK;
+  }
+  if (which >= <u64>MAX_THREADS) return E_BAD_ARG;
+  let subject = <u32>which;
+  let t = threadAt(subject);
+  if (t.state == 0) return E_NOT_FOUND;
+  let p = processAt(<u32>t.process);
+  target(AUDIT_TARGET_PROCESS, p.pid);
+  let size = textCopy(staging, STAGING_BYTES, 0, processName(<u32>t.process), p.nameLength);
+  let status = copyOut(index, pointer, length, size);
+  if (status != E_OK) return status;
+  let now = arch.time_ns();
+  let running = t.state == THREAD_RUNNING;
+  let runNs = schedRunNs(subject) + (running ? now - schedRunSinceNs(subject) : 0);
+  let waitNs = schedWaitNs(subject) + (t.state == THREAD_READY && schedReadyNs(subject) != 0 ? now - schedReadyNs(subject) : 0);
+  let pin = schedPinOf(subject);
+  let sinceRan: u64 = running ? 0 : timerTicks() - schedLastRanTick(subject);
+  result(tid, 0, <u64>p.pid | (<u64>t.state << 32) | (<u64>schedCpuOf(subject) << 40) | (<u64>schedBand(subject) << 48) |
+    (<u64>schedBaseBand(subject) << 52) | (pin < MAX_CPUS ? <u64>(pin + 1) << 56 : 0));
+  result(tid, 1, scoresPacked(subject));
+  result(tid, 2, <u64>schedPriority(subject) | (min<u64>(sinceRan, 0xffffffff) << 32));
+  result(tid, 3, runNs / 1000);
+  result(tid, 4, waitNs / 1000);
+  result(tid, 5, size);
+  return E_OK;
+}
+
+// Scores and pins of the caller (SLOT_SELF) or of a process it holds a
+// CAP_PROCESS [WRITE] for. Nobody raises its own trust, whatever it holds.
+function sysSchedSet(index: u32, slot: u64, process: u64, which: u64, value: u64): i32 {
+  let gid = capUse(index, slot, CAP_SCHED, RIGHT_WRITE);
+  if (gid < 0) return gid;
+  let subject: i32 = <i32>index;
+  if (process == <u64>SLOT_SELF) target(AUDIT_TARGET_PROCESS, pidOf(index));
+  else subject = processCap(index, process, RIGHT_WRITE);
+  if (subject < 0) return subject;
+  let main = processAt(<u32>subject).mainTid;
+  if (which == <u64>SCHED_PIN) return value > 0xffff ? E_BAD_ARG : schedPin(main, <u32>value);
+  if (which >= <u64>SCHED_SCORES || value > <u64>SCHED_ONE) return E_BAD_ARG;
+  if (which == <u64>SCHED_TRUST && <u32>subject == index && value > <u64>schedScore(main, SCHED_TRUST)) return E_DENIED;
+  return schedSetScore(main, <u32>which, <u32>value);
+}
+
+function sysSchedTune(index: u32, slot: u64, w0: u64, w1: u64, w2: u64, w3: u64, w4: u64): i32 {
+  let gid = capUse(index, slot, CAP_SCHED_TUNE, RIGHT_WRITE);
+  if (gid < 0) return gid;
+  return schedTune(w0, w1, w2, w3, w4);
+}
+
+function sysCpuInfo(tid: u32, index: u32, slot: u64, cpu: u64): i32 {
+  let gid = capUse(index, slot, CAP_SCHED, RIGHT_READ);
+  if (gid < 0) return gid;
+  if (cpu >= <u64>MAX_CPUS) return E_BAD_ARG;
+  let c = <u32>cpu;
+  if (!schedCpuOnlineAt(c)) return E_NOT_FOUND;
+  result(tid, 0, <u64>schedCpuCurrent(c) | (schedCpuHwid(c) << 32));
+  result(tid, 1, <u64>schedQueueLength(c, BAND_HIGH) | (<u64>schedQueueLength(c, BAND_MEDIUM) << 16) |
+    (<u64>schedQueueLength(c, BAND_LOW) << 32));
+  result(tid, 2, schedCpuTicks(c));
+  result(tid, 3, schedCpuIdleTicks(c));
+  result(tid, 4, schedCpuSwitches(c));
+  result(tid, 5, schedCpuPulls(c));
+  return E_OK;
 }

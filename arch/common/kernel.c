@@ -226,11 +226,11 @@ uint32_t Z_archZ_cpu_id(struct Z_arch_instance_t *self) {
   return arch_cpu_id();
 }
 
-int32_t Z_archZ_cpu_start(struct Z_arch_instance_t *self, uint32_t cpu, uint32_t method, uint64_t hwid,
-                          uint64_t handle) {
+uint32_t Z_archZ_cpu_start(struct Z_arch_instance_t *self, uint32_t cpu, uint32_t method, uint64_t hwid,
+                           uint64_t handle) {
   (void)self;
-  if (cpu == 0 || cpu >= ARCH_MAX_CPUS) return -1;
-  return arch_cpu_start(cpu, method, hwid, handle);
+  if (cpu == 0 || cpu >= ARCH_MAX_CPUS) return (uint32_t)-1;
+  return (uint32_t)arch_cpu_start(cpu, method, hwid, handle);
 }
 
 void Z_archZ_cpu_kick(struct Z_arch_instance_t *self, uint32_t cpu) {

@@ -12,9 +12,9 @@ import { BootManifest, BootObject, BootService, CapGrant, Segment, VerifiedModul
 import { frames_init } from "../../kernel/frames";
 import { CAP_ENDPOINT, CAP_NOTIFICATION } from "../../kernel/abi";
 import {
-  bootObjectsCreate, processAt, processCreate, schedNext, schedRun, setModuleSource, threadAt,
-  THREAD_RUNNING,
+  bootObjectsCreate, processAt, processCreate, THREAD_BLOCKED_WAIT, setModuleSource, threadAt, THREAD_RUNNING,
 } from "../../kernel/proc";
+import { schedNext, schedRun } from "../../kernel/sched";
 import { syscallDispatch } from "../../kernel/syscall";
 import { Buf } from "./fixtures";
 
@@ -221,10 +221,14 @@ export function markStatus(tid: u32): void {
   setContext(tid, REG_STATUS, UNTOUCHED);
 }
 
-// Drains the ready queue: the threads it held, in order.
+// Drains the ready queue: the threads it held, in order (each taken off
+// the CPU again as if it blocked, so the next one can run).
 export function drainReady(): u32[] {
   let got: u32[] = [];
-  for (let tid = schedNext(); tid != 0; tid = schedNext()) got.push(tid);
+  for (let tid = schedNext(); tid != 0; tid = schedNext()) {
+    got.push(tid);
+    threadAt(tid).state = THREAD_BLOCKED_WAIT;
+  }
   return got;
 }
 

@@ -5,9 +5,9 @@
 
 import { syscallDispatch, syscallMachineSet } from "../../kernel/syscall";
 import {
-  initStart, processAt, processByPid, processKill, processStateOf, setModuleSource, threadAt, THREAD_READY,
-  THREAD_BLOCKED_WAIT, schedCurrent, MAX_PROCESSES,
+  initStart, processAt, processByPid, processKill, processStateOf, setModuleSource, threadAt, THREAD_READY, THREAD_BLOCKED_WAIT, MAX_PROCESSES,
 } from "../../kernel/proc";
+import { schedCurrent } from "../../kernel/sched";
 import { auditDeniedEvents, auditFind } from "../../kernel/audit";
 import { capAt, capGid } from "../../kernel/cap";
 import { endpointAt, MAX_ENDPOINTS } from "../../kernel/ipc";
