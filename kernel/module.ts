@@ -35,8 +35,9 @@
 import { peek } from "./arch";
 import { IRQ_CONSOLE, IRQ_TIMER } from "./arch";
 import {
-  CAP_ENDPOINT, CAP_IO_PORTS, CAP_IRQ, CAP_MEMORY, CAP_MMIO, CAP_NOTIFICATION, CAP_PROCESS, CAP_SLOTS, CAP_TYPE_COUNT,
-  INIT_SLOT_DEATHS, RIGHT_CALL, RIGHT_GRANT, RIGHT_MAP, RIGHT_READ, RIGHT_RECEIVE, RIGHT_SEND, RIGHT_WRITE, RIGHTS_ALL,
+  CAP_ENDPOINT, CAP_IO_PORTS, CAP_IRQ, CAP_MEMORY, CAP_MMIO, CAP_NOTIFICATION, CAP_PROCESS, CAP_SCHED, CAP_SCHED_TUNE,
+  CAP_SLOTS, CAP_TYPE_COUNT, INIT_SLOT_DEATHS, MAX_CPUS, RIGHT_CALL, RIGHT_GRANT, RIGHT_MAP, RIGHT_READ, RIGHT_RECEIVE,
+  RIGHT_SEND, RIGHT_WRITE, RIGHTS_ALL, SCHED_ONE, SCHED_SCORES, SCHED_UNPINNED,
 } from "./abi";
 import { ED25519_OK, ed25519_verify } from "./ed25519";
 import { Sha512 } from "./sha512";
@@ -141,24 +142,30 @@ const elfScratch: usize = memory.data(64);
 //   │ object: endpoint / notification name, 32 bytes, NUL-padded         │ 32
 //   └─────────────────────────────────────────────────────────────────────┘ 64
 //
-// A service manifest, 64 + 64 × caps bytes:
+// A service manifest, 80 + 64 × caps bytes:
 //
 //    0          4         6         8              12          16
 //   ┌──────────┬─────────┬─────────┬──────────────┬───────────┐
 //   │ "CAMM"   │ format  │ caps    │ memory pages │ 0         │
-//   │          │ u16 = 1 │ u16≤64  │ u32          │ u32       │
+//   │          │ u16 = 2 │ u16≤64  │ u32          │ u32       │
 //   ├──────────┴─────────┴─────────┴──────────────┴───────────┤
 //   │ name, 32 bytes NUL-padded                                │ 16
 //   │ version, 16 bytes NUL-padded                             │ 48
-//   │ capability records × caps                                │ 64
+//   ├───────┬───────┬───────┬───────┬───────┬───────┬──────────┤
+//   │urgency│import-│effici-│energy │ trust │ pin   │ 0        │ 64
+//   │ u16   │ance   │ency   │ u16   │ u16   │ u16   │ u32      │
+//   ├───────┴───────┴───────┴───────┴───────┴───────┴──────────┤
+//   │ capability records × caps                                │ 80
 //   └──────────────────────────────────────────────────────────┘
+//   scores: thousandths, at most SCHED_ONE; pin: a CPU below MAX_CPUS, or
+//   SCHED_UNPINNED. Format 1 had no scheduler block.
 //
 // The boot manifest, 16 + 40 × objects + Σ (96 + 64 × grants) bytes:
 //
 //    0          4         6         7          8      9          16
 //   ┌──────────┬─────────┬─────────┬──────────┬──────┬──────────┐
 //   │ "CAMB"   │ format  │ objects │ services │ init │ 0 × 7    │
-//   │          │ u16 = 1 │ u8 ≤ 64 │ u8 1..32 │ u8   │          │
+//   │          │ u16 = 2 │ u8 ≤ 64 │ u8 1..32 │ u8   │          │
 //   └──────────┴─────────┴─────────┴──────────┴──────┴──────────┘
 //   object record × objects, 40 bytes each:
 //   ┌──────────────────────────────┬──────┬──────────┬────────────────┐
@@ -176,11 +183,11 @@ const elfScratch: usize = memory.data(64);
 //   │ capability records × grants (slot 0)                        │ 96
 //   └─────────────────────────────────────────────────────────────┘
 
-const MANIFEST_FORMAT: u16 = 1;
+const MANIFEST_FORMAT: u16 = 2;
 const NAME_BYTES: u32 = 32;
 const VERSION_BYTES: u32 = 16;
 const CAP_RECORD_BYTES: u32 = 64;
-const SERVICE_HEADER_BYTES: u32 = 64;
+const SERVICE_HEADER_BYTES: u32 = 80;
 const BOOT_HEADER_BYTES: u32 = 16;
 const OBJECT_RECORD_BYTES: u32 = 40;
 const SERVICE_RECORD_BYTES: u32 = 96;
@@ -208,6 +215,9 @@ const M_MEMORY_PAGES: usize = 8;
 const M_RESERVED: usize = 12;
 const M_NAME: usize = 16;
 const M_VERSION: usize = 48;
+const M_SCORES: usize = 64;        // SCHED_SCORES × u16
+const M_PIN: usize = 74;
+const M_SCHED_RESERVED: usize = 76;
 
 // Boot manifest header, object and service record fields.
 const B_FORMAT: usize = 4;
@@ -556,7 +566,9 @@ function magicIs(p: usize, magic: string): bool {
 
 // Names as the JSON manifests spell them, by CAP_* number.
 const CAP_TYPE_NAMES: string[] = ["none", "endpoint", "notification", "irq", "io-ports", "mmio", "memory",
-  "process", "spawn", "audit", "log", "power"];
+  "process", "spawn", "audit", "log", "power", "sched", "sched-tune"];
+// The scores as the JSON "sched" block names them, by SCHED_* number.
+const SCHED_SCORE_NAMES: string[] = ["urgency", "importance", "efficiency", "energy", "trust"];
 
 export function capTypeName(type: u8): string {
   return <i32>type < CAP_TYPE_NAMES.length ? CAP_TYPE_NAMES[type] : "type " + type.toString();
@@ -566,6 +578,14 @@ export function capTypeName(type: u8): string {
 // made at run time (shared memory regions, process control from spawn).
 function manifestType(type: u8): bool {
   return type >= CAP_ENDPOINT && type < CAP_TYPE_COUNT && type != CAP_MEMORY && type != CAP_PROCESS;
+}
+
+// The rights a capability of `type` can use (as tools/manifest.ts
+// TYPE_RIGHTS): the scheduler's are read and written, nothing else.
+function typeRights(type: u8): u8 {
+  if (type == CAP_SCHED) return RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT;
+  if (type == CAP_SCHED_TUNE) return RIGHT_WRITE | RIGHT_GRANT;
+  return RIGHTS_ALL;
 }
 
 export function rightsText(rights: u8): string {
@@ -608,6 +628,9 @@ function capParse(p: usize, isGrant: bool, why: string[]): CapGrant | null {
   let named = t == CAP_ENDPOINT || t == CAP_NOTIFICATION;
   let ranged = t == CAP_IO_PORTS || t == CAP_MMIO;
   if (!manifestType(t)) { why.push("unknown capability type " + t.toString()); return null; }
+  if ((cap.rights & ~typeRights(t)) != 0) {
+    why.push(capTypeName(t) + " with rights " + rightsText(cap.rights) + " (it takes " + rightsText(typeRights(t)) + ")"); return null;
+  }
   if (named) {
     cap.name = readName(p + C_OBJECT, NAME_BYTES);
     if (cap.name.length == 0) { why.push(capTypeName(t) + " without a valid object name"); return null; }
@@ -663,6 +686,20 @@ export function manifestParse(p: usize, len: u32): Check {
   if (manifest.name.length == 0) return check.fail(E_MODULE_MANIFEST, "manifest: the service name is missing or malformed");
   manifest.version = readVersion(p + M_VERSION, VERSION_BYTES);
   if (manifest.version.length == 0) return check.fail(E_MODULE_MANIFEST, "manifest: the version is missing or malformed");
+  for (let i: u32 = 0; i < SCHED_SCORES; i++) {
+    let score = u16at(p, M_SCORES + 2 * i);
+    if (score > SCHED_ONE) {
+      return check.fail(E_MODULE_MANIFEST, "manifest: " + SCHED_SCORE_NAMES[i] + " score " + score.toString() + " above " +
+        SCHED_ONE.toString() + " (thousandths)");
+    }
+    manifest.scores[i] = score;
+  }
+  manifest.pin = u16at(p, M_PIN);
+  if (manifest.pin != SCHED_UNPINNED && manifest.pin >= MAX_CPUS) {
+    return check.fail(E_MODULE_MANIFEST, "manifest: pin " + manifest.pin.toString() + " is neither a cpu (0.." +
+      (MAX_CPUS - 1).toString() + ") nor unpinned (" + hex(SCHED_UNPINNED) + ")");
+  }
+  if (u32at(p, M_SCHED_RESERVED) != 0) return check.fail(E_MODULE_MANIFEST, "manifest: reserved scheduler bytes are not zero");
   let slotsUsed: u64 = 0;
   let why: string[] = [];
   for (let i: u32 = 0; i < count; i++) {
@@ -690,7 +727,7 @@ function coversObject(granted: CapGrant, asked: CapGrant): bool {
     // Both ranges were checked not to wrap.
     return asked.base >= granted.base && asked.base + asked.count <= granted.base + granted.count;
   }
-  return true; // spawn, audit, log, power: one kernel object each
+  return true; // spawn, audit, log, power, sched, sched-tune: one kernel object each
 }
 
 // Why `manifest` asks for more than `service` grants, or "" when it does

@@ -16,6 +16,16 @@
 // I/O ports on x86_64 and an MMIO page on AArch64). Every check runs for
 // every architecture, so a mistake in the AArch64 entries fails an x86_64
 // build too.
+//
+// A service manifest may give the scheduler its view of the service, five
+// scores from 0 to 1 (at most three decimals: the kernel keeps thousandths)
+// and optionally a CPU to pin its thread to:
+//
+//   "sched": { "urgency": 0.9, "importance": 0.8, "efficiency": 0.5,
+//              "energy": 0.5, "trust": 0.9, "cpu": 1 }
+//
+// All five scores are required when the block is there; without it each
+// is 0.5 and the thread runs on any CPU (kernel/abi.ts SCHED_*).
 
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -29,11 +39,26 @@ export const ARCH_CODE: Record<Arch, number> = { x86_64: 1, aarch64: 2 }; // boo
 
 export const CAP_TYPES: Record<string, number> = {
   endpoint: 1, notification: 2, irq: 3, "io-ports": 4, mmio: 5, spawn: 8, audit: 9, log: 10, power: 11,
+  sched: 12, "sched-tune": 13,
 };
 export const RIGHTS: Record<string, number> = {
   send: 1 << 0, receive: 1 << 1, call: 1 << 2, grant: 1 << 3, read: 1 << 4, write: 1 << 5, map: 1 << 6,
 };
 export const IRQ_SOURCES: Record<string, number> = { timer: 0, console: 1 };
+// The rights a type can use, where not every right makes sense: the
+// scheduler capabilities are read and written, never called or mapped.
+export const TYPE_RIGHTS: Record<string, string[]> = {
+  sched: ["read", "write", "grant"],
+  "sched-tune": ["write", "grant"],
+};
+
+// The scheduler's scores, in kernel/abi.ts SCHED_URGENCY .. SCHED_TRUST
+// order, kept in thousandths (SCHED_ONE = 1000 stands for 1).
+export const SCHED_SCORES = ["urgency", "importance", "efficiency", "energy", "trust"];
+export const SCHED_ONE = 1000;
+export const SCHED_DEFAULT = 500;        // a score a manifest does not give
+export const SCHED_UNPINNED = 0xffff;    // kernel/abi.ts SCHED_UNPINNED
+export const MAX_CPUS = 16;              // kernel/abi.ts MAX_CPUS
 
 export const CAP_SLOTS = 64;
 export const INIT_KERNEL_SLOTS = [60, 61, 62, 63]; // kernel/abi.ts INIT_SLOT_*: what the kernel gives init itself
@@ -68,6 +93,8 @@ export interface ServiceManifest {
   version: string;
   memoryPages: number;
   caps: Cap[];
+  scores: number[];      // thousandths, SCHED_SCORES order
+  pin: number;           // a CPU number, or SCHED_UNPINNED
 }
 
 export interface BootObject {
@@ -183,6 +210,30 @@ class Checker {
     return result;
   }
 
+  // A scheduler score: a number from 0 to 1 with at most three decimals,
+  // returned in thousandths. Every three-decimal number survives
+  // x * 1000 -> round -> / 1000 unchanged; a fourth decimal does not.
+  score(value: Json, path: string): number | null {
+    if (value === undefined) {
+      this.fail(path, `missing (a "sched" block gives all five scores: ${SCHED_SCORES.join(", ")})`);
+      return null;
+    }
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      this.fail(path, `expected a number from 0 to 1, got ${describe(value)}`);
+      return null;
+    }
+    if (value < 0 || value > 1) {
+      this.fail(path, `${value} is out of 0..1`);
+      return null;
+    }
+    const thousandths = Math.round(value * SCHED_ONE);
+    if (thousandths / SCHED_ONE !== value) {
+      this.fail(path, `${value} has more than 3 decimals (the kernel keeps scores in thousandths)`);
+      return null;
+    }
+    return thousandths;
+  }
+
   boolean(value: Json, path: string): boolean | null {
     if (typeof value !== "boolean") {
       this.fail(path, `expected true or false, got ${describe(value)}`);
@@ -236,7 +287,7 @@ interface CapEntry {
 }
 
 const CAP_FIELDS = ["type", "rights", "badge", "object", "range", "arch", "description"];
-const NO_OBJECT = ["spawn", "audit", "log", "power"];
+const NO_OBJECT = ["spawn", "audit", "log", "power", "sched", "sched-tune"];
 
 function parseRange(check: Checker, value: Json, path: string): [bigint, bigint] | null {
   const text = check.string(value, path);
@@ -279,6 +330,11 @@ function parseCapEntry(check: Checker, value: Json, path: string, withSlot: bool
     else cap.rights |= RIGHTS[name];
   }
   if (entry.badge !== undefined) cap.badge = check.u64(entry.badge, `${path}.badge`) ?? 0n;
+  const usable = TYPE_RIGHTS[cap.type];
+  if (usable !== undefined) {
+    const beyond = Object.keys(RIGHTS).filter((name) => (cap.rights & RIGHTS[name]) !== 0 && !usable.includes(name));
+    if (beyond.length > 0) check.fail(`${path}.rights`, `a ${cap.type} capability takes only ${usable.join(", ")}, not ${beyond.join(", ")}`);
+  }
 
   let arch: Arch | null = null;
   if (entry.arch !== undefined) {
@@ -351,11 +407,28 @@ interface ServiceManifestSource {
   version: string;
   memoryPages: number;
   caps: CapEntry[];
+  scores: number[];
+  pin: number;
+}
+
+// The "sched" block: five scores in thousandths and a pin; the defaults
+// when there is none.
+function schedBlock(check: Checker, value: Json, path: string): { scores: number[]; pin: number } {
+  const sched = { scores: SCHED_SCORES.map(() => SCHED_DEFAULT), pin: SCHED_UNPINNED };
+  if (value === undefined) return sched;
+  const block = check.object(value, path, [...SCHED_SCORES, "cpu", "description"]);
+  if (block === null) return sched;
+  SCHED_SCORES.forEach((name, i) => {
+    sched.scores[i] = check.score(block[name], `${path}.${name}`) ?? SCHED_DEFAULT;
+  });
+  if (block.cpu !== undefined) sched.pin = check.integer(block.cpu, `${path}.cpu`, 0, MAX_CPUS - 1) ?? SCHED_UNPINNED;
+  if (block.description !== undefined) check.string(block.description, `${path}.description`);
+  return sched;
 }
 
 function serviceManifestSource(text: string, file: string): ServiceManifestSource {
   const check = new Checker(file);
-  const top = check.object(parseJson(text, file), "", ["name", "version", "memory_pages", "caps", "description"]);
+  const top = check.object(parseJson(text, file), "", ["name", "version", "memory_pages", "sched", "caps", "description"]);
   if (top === null) check.done();
   const t = top!;
   const name = check.name(t.name, "name") ?? "";
@@ -365,6 +438,7 @@ function serviceManifestSource(text: string, file: string): ServiceManifestSourc
   }
   const memoryPages = check.integer(t.memory_pages, "memory_pages", 1, MAX_MEMORY_PAGES) ?? 0;
   if (t.description !== undefined) check.string(t.description, "description");
+  const { scores, pin } = schedBlock(check, t.sched, "sched");
   const caps = capEntries(check, t.caps, "caps", true);
   checkCapCount(check, caps, "caps");
   // Slots are per architecture: slot 2 may be the UART's I/O ports on
@@ -378,7 +452,7 @@ function serviceManifestSource(text: string, file: string): ServiceManifestSourc
     }
   }
   check.done();
-  return { name, version, memoryPages, caps };
+  return { name, version, memoryPages, caps, scores, pin };
 }
 
 // A service manifest, checked and resolved for `arch`.
@@ -389,6 +463,8 @@ export function parseServiceManifest(text: string, file: string, arch: Arch): Se
     version: source.version,
     memoryPages: source.memoryPages,
     caps: forArch(source.caps, arch).map((entry) => entry.cap),
+    scores: source.scores,
+    pin: source.pin,
   };
 }
 
@@ -598,26 +674,32 @@ export function checkGrant(manifest: ServiceManifest, service: BootService): str
 //
 // slot is 0 in a grant; fields a type does not use are 0.
 //
-// A service manifest, 64 + 64 × caps bytes:
+// A service manifest, 80 + 64 × caps bytes:
 //
 //    0          4         6         8              12          16
 //   ┌──────────┬─────────┬─────────┬──────────────┬───────────┐
 //   │ "CAMM"   │ format  │ caps    │ memory pages │ 0         │
-//   │          │ u16 = 1 │ u16≤64  │ u32          │ u32       │
+//   │          │ u16 = 2 │ u16≤64  │ u32          │ u32       │
 //   ├──────────┴─────────┴─────────┴──────────────┴───────────┤
 //   │ name, 32 bytes NUL-padded                                │ 16
 //   ├──────────────────────────────────────────────────────────┤
 //   │ version, 16 bytes NUL-padded                             │ 48
-//   ├──────────────────────────────────────────────────────────┤
-//   │ capability records × caps                                │ 64
+//   ├───────┬───────┬───────┬───────┬───────┬───────┬──────────┤
+//   │urgency│import-│effici-│energy │ trust │ pin   │ 0        │ 64
+//   │ u16   │ance   │ency   │ u16   │ u16   │ u16   │ u32      │
+//   ├───────┴───────┴───────┴───────┴───────┴───────┴──────────┤
+//   │ capability records × caps                                │ 80
 //   └──────────────────────────────────────────────────────────┘
+//
+// The scores are thousandths, 0..1000 (500 each without a "sched" block);
+// pin is a CPU number below 16, or 0xffff for any CPU.
 //
 // The boot manifest, 16 + 40 × objects + Σ (96 + 64 × grants) bytes:
 //
 //    0          4         6         7          8      9          16
 //   ┌──────────┬─────────┬─────────┬──────────┬──────┬──────────┐
 //   │ "CAMB"   │ format  │ objects │ services │ init │ 0 × 7    │
-//   │          │ u16 = 1 │ u8 ≤ 64 │ u8 1..32 │ u8   │          │
+//   │          │ u16 = 2 │ u8 ≤ 64 │ u8 1..32 │ u8   │          │
 //   └──────────┴─────────┴─────────┴──────────┴──────┴──────────┘
 //   object record × objects, 40 bytes each:
 //   ┌──────────────────────────────┬──────┬──────────┬────────────────┐
@@ -637,10 +719,16 @@ export function checkGrant(manifest: ServiceManifest, service: BootService): str
 //   └─────────────────────────────────────────────────────────────┘
 //
 // Services appear init first (the init byte is then 0, kept explicit).
+//
+// Format 2 added the scheduler block (and with it the "sched" and
+// "sched-tune" capability types, which a format-1 kernel would refuse);
+// both records carry the one format number, since a kernel reads both.
 
-export const MANIFEST_FORMAT = 1;
+export const MANIFEST_FORMAT = 2;
 export const CAP_RECORD_BYTES = 64;
-export const SERVICE_HEADER_BYTES = 64;
+export const SERVICE_HEADER_BYTES = 80;
+export const SCHED_SCORES_OFFSET = 64;   // in a service manifest: the five scores, u16 each
+export const SCHED_PIN_OFFSET = 74;      // ... then the pin
 export const BOOT_HEADER_BYTES = 16;
 export const OBJECT_RECORD_BYTES = 40;
 export const SERVICE_RECORD_BYTES = 96;
@@ -670,6 +758,8 @@ export function encodeServiceManifest(manifest: ServiceManifest): Buffer {
   out.writeUInt32LE(manifest.memoryPages, 8);
   writeName(out, 16, manifest.name, NAME_BYTES);
   writeName(out, 48, manifest.version, VERSION_BYTES);
+  manifest.scores.forEach((score, i) => out.writeUInt16LE(score, SCHED_SCORES_OFFSET + 2 * i));
+  out.writeUInt16LE(manifest.pin, SCHED_PIN_OFFSET);
   // By slot, so the bytes do not depend on the order of the JSON list.
   const caps = [...manifest.caps].sort((a, b) => a.slot - b.slot);
   caps.forEach((cap, i) => encodeCap(out, SERVICE_HEADER_BYTES + CAP_RECORD_BYTES * i, cap));
@@ -738,15 +828,29 @@ function decodeCap(buf: Buffer, offset: number): Cap {
 
 export function decodeServiceManifest(buf: Buffer): ServiceManifest {
   if (buf.length < SERVICE_HEADER_BYTES || buf.toString("latin1", 0, 4) !== "CAMM") throw new Error("not a service manifest (no CAMM)");
+  const format = buf.readUInt16LE(4);
+  if (format !== MANIFEST_FORMAT) throw new Error(`service manifest format ${format}, this tool reads ${MANIFEST_FORMAT}`);
   const count = buf.readUInt16LE(6);
   if (buf.length !== SERVICE_HEADER_BYTES + CAP_RECORD_BYTES * count) throw new Error("service manifest size does not match its cap count");
   const caps: Cap[] = [];
   for (let i = 0; i < count; i++) caps.push(decodeCap(buf, SERVICE_HEADER_BYTES + CAP_RECORD_BYTES * i));
-  return { name: readName(buf, 16, NAME_BYTES), version: readName(buf, 48, VERSION_BYTES), memoryPages: buf.readUInt32LE(8), caps };
+  return {
+    name: readName(buf, 16, NAME_BYTES), version: readName(buf, 48, VERSION_BYTES), memoryPages: buf.readUInt32LE(8), caps,
+    scores: SCHED_SCORES.map((_, i) => buf.readUInt16LE(SCHED_SCORES_OFFSET + 2 * i)), pin: buf.readUInt16LE(SCHED_PIN_OFFSET),
+  };
+}
+
+// "urgency 0.9, importance 0.8, efficiency 0.5, energy 0.5, trust 0.9; cpu 1"
+// (or "; any cpu"), as `sign show` prints it.
+export function schedText(scores: number[], pin: number): string {
+  const named = SCHED_SCORES.map((name, i) => `${name} ${scores[i] / SCHED_ONE}`).join(", ");
+  return `${named}; ${pin === SCHED_UNPINNED ? "any cpu" : `cpu ${pin}`}`;
 }
 
 export function decodeBootManifest(buf: Buffer): BootManifest {
   if (buf.length < BOOT_HEADER_BYTES || buf.toString("latin1", 0, 4) !== "CAMB") throw new Error("not a boot manifest (no CAMB)");
+  const format = buf.readUInt16LE(4);
+  if (format !== MANIFEST_FORMAT) throw new Error(`boot manifest format ${format}, this tool reads ${MANIFEST_FORMAT}`);
   const objectCount = buf.readUInt8(6);
   const serviceCount = buf.readUInt8(7);
   let at = BOOT_HEADER_BYTES;

@@ -19,7 +19,7 @@ import { dirname } from "node:path";
 import {
   ARCHES, Arch, ManifestError, Profile, checkGrant, decodeBootManifest, decodeServiceManifest,
   encodeBootManifest, encodeServiceManifest, parseBootManifest, readImage, readServiceManifest,
-  capText, rightsText, hex,
+  capText, rightsText, hex, schedText,
 } from "./manifest";
 import {
   KEY_ENV, KIND_BOOT_MANIFEST, KIND_SERVICE, SignError, elfProblem, keyId, keyPermissionWarning, rawPublicKey,
@@ -149,6 +149,7 @@ function show(options: Options): void {
   if (trailer.kind === KIND_SERVICE) {
     const m = decodeServiceManifest(manifest);
     console.log(`service ${m.name} ${m.version}, ${m.memoryPages} memory pages`);
+    console.log(`  sched: ${schedText(m.scores, m.pin)}`);
     for (const cap of m.caps) console.log(`  slot ${cap.slot}: ${capText(cap)} rights ${rightsText(cap.rights)}${cap.badge ? ` badge ${hex(cap.badge)}` : ""}`);
   } else {
     const b = decodeBootManifest(manifest);

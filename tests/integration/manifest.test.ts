@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { repoRoot } from "../../tools/harness";
 import {
   ManifestError, checkGrant, decodeBootManifest, decodeServiceManifest, encodeBootManifest, encodeServiceManifest,
-  missingModules, parseBootManifest, parseServiceManifest, readImage, RIGHTS,
+  missingModules, parseBootManifest, parseServiceManifest, readImage, schedText, RIGHTS, SCHED_UNPINNED,
 } from "../../tools/manifest";
 
 const BOOT_JSON = join(repoRoot(), "services", "boot.json");
@@ -87,9 +87,9 @@ describe("service manifests", () => {
 
   it("refuse unknown fields, cap types and rights, with the path of each", () => {
     assert.deepEqual(problems(() => parseServiceManifest(manifest({ colour: "red" }), "m.json", "x86_64")),
-      ["m.json: unknown field 'colour' (allowed: name, version, memory_pages, caps, description)"]);
+      ["m.json: unknown field 'colour' (allowed: name, version, memory_pages, sched, caps, description)"]);
     assert.match(problems(() => parseServiceManifest(manifest({}, [{ slot: 0, type: "teleport", rights: [] }]), "m.json", "x86_64"))[0],
-      /^m\.json: caps\[0\]\.type: unknown capability type 'teleport' \(one of endpoint, notification, irq, io-ports, mmio, spawn, audit, log, power\)$/);
+      /^m\.json: caps\[0\]\.type: unknown capability type 'teleport' \(one of endpoint, notification, irq, io-ports, mmio, spawn, audit, log, power, sched, sched-tune\)$/);
     assert.deepEqual(problems(() => parseServiceManifest(manifest({}, [{ slot: 0, type: "log", rights: ["fly"] }]), "m.json", "x86_64")),
       ["m.json: caps[0].rights[0]: 'fly' is not a right (one of send, receive, call, grant, read, write, map)"]);
     assert.deepEqual(problems(() => parseServiceManifest(manifest({}, [{ slot: 0, type: "log", rights: ["write", "write"] }]), "m.json", "x86_64")),
@@ -134,6 +134,51 @@ describe("service manifests", () => {
       "m.json: version: '1 0' is not a version (1..16 printable characters, no spaces)",
       "m.json: memory_pages: 0 is out of 1..65536",
     ]);
+  });
+
+  it("read a \"sched\" block into thousandths and a pin, and default without one", () => {
+    const m = parseServiceManifest(manifest({ sched: { urgency: 0.9, importance: 1, efficiency: 0, energy: 0.05, trust: 0.125, cpu: 3 } }), "m.json", "x86_64");
+    assert.deepEqual(m.scores, [900, 1000, 0, 50, 125]);
+    assert.equal(m.pin, 3);
+    const plain = parseServiceManifest(manifest(), "m.json", "x86_64");
+    assert.deepEqual(plain.scores, [500, 500, 500, 500, 500]);
+    assert.equal(plain.pin, SCHED_UNPINNED);
+    assert.equal(schedText(m.scores, m.pin), "urgency 0.9, importance 1, efficiency 0, energy 0.05, trust 0.125; cpu 3");
+    assert.equal(schedText(plain.scores, plain.pin), "urgency 0.5, importance 0.5, efficiency 0.5, energy 0.5, trust 0.5; any cpu");
+    // Every three-decimal score comes through exactly.
+    for (let k = 0; k <= 1000; k++) {
+      const all = parseServiceManifest(manifest({ sched: { urgency: k / 1000, importance: k / 1000, efficiency: 0, energy: 0, trust: 1 } }), "m.json", "x86_64");
+      assert.equal(all.scores[0], k);
+    }
+  });
+
+  it("refuse a \"sched\" block with a score missing, out of 0..1, too precise or not a number, or a bad cpu", () => {
+    const sched = (block: unknown) => problems(() => parseServiceManifest(manifest({ sched: block }), "m.json", "x86_64"));
+    const good = { urgency: 0.9, importance: 0.8, efficiency: 0.5, energy: 0.5, trust: 0.9 };
+    assert.deepEqual(sched({ urgency: 0.9, importance: 0.8, efficiency: 0.5, energy: 0.5 }),
+      ["m.json: sched.trust: missing (a \"sched\" block gives all five scores: urgency, importance, efficiency, energy, trust)"]);
+    assert.deepEqual(sched({ ...good, urgency: 1.5 }), ["m.json: sched.urgency: 1.5 is out of 0..1"]);
+    assert.deepEqual(sched({ ...good, energy: -0.1 }), ["m.json: sched.energy: -0.1 is out of 0..1"]);
+    assert.deepEqual(sched({ ...good, efficiency: 0.1234 }),
+      ["m.json: sched.efficiency: 0.1234 has more than 3 decimals (the kernel keeps scores in thousandths)"]);
+    assert.deepEqual(sched({ ...good, importance: "high" }), ["m.json: sched.importance: expected a number from 0 to 1, got string \"high\""]);
+    assert.deepEqual(sched({ ...good, cpu: 16 }), ["m.json: sched.cpu: 16 is out of 0..15"]);
+    assert.deepEqual(sched({ ...good, cpu: 1.5 }), ["m.json: sched.cpu: expected an integer, got number 1.5"]);
+    assert.deepEqual(sched({ ...good, nice: 5 }),
+      ["m.json: sched: unknown field 'nice' (allowed: urgency, importance, efficiency, energy, trust, cpu, description)"]);
+    assert.deepEqual(sched([0.5]), ["m.json: sched: expected an object, got a list"]);
+    assert.equal(sched({}).length, 5);
+  });
+
+  it("give the scheduler capabilities only the rights they can use", () => {
+    const one = (cap: Record<string, unknown>) => problems(() => parseServiceManifest(manifest({}, [{ slot: 0, ...cap }]), "m.json", "x86_64"));
+    parseServiceManifest(manifest({}, [
+      { slot: 0, type: "sched", rights: ["read", "write", "grant"] }, { slot: 1, type: "sched-tune", rights: ["write"] },
+    ]), "m.json", "x86_64");
+    assert.deepEqual(one({ type: "sched", rights: ["read", "call"] }), ["m.json: caps[0].rights: a sched capability takes only read, write, grant, not call"]);
+    assert.deepEqual(one({ type: "sched-tune", rights: ["read", "write"] }), ["m.json: caps[0].rights: a sched-tune capability takes only write, grant, not read"]);
+    assert.deepEqual(one({ type: "sched", rights: ["read"], object: "x" }), ["m.json: caps[0].object: a sched capability names no object"]);
+    assert.deepEqual(one({ type: "sched-tune", rights: ["write"], range: "1..2" }), ["m.json: caps[0].range: a sched-tune capability has no range"]);
   });
 
   it("refuse more than 64 capabilities", () => {
@@ -270,26 +315,44 @@ describe("binary encoding", () => {
       { slot: 2, type: "io-ports", range: "0x3f8..0x3ff", rights: ["read"] },
     ]), "m.json", "x86_64");
     const bytes = encodeServiceManifest(m);
-    assert.equal(bytes.length, 64 + 2 * 64);
+    assert.equal(bytes.length, 80 + 2 * 64);
     assert.equal(bytes.toString("latin1", 0, 4), "CAMM");
-    assert.equal(bytes.readUInt16LE(4), 1);
+    assert.equal(bytes.readUInt16LE(4), 2);
     assert.equal(bytes.readUInt16LE(6), 2);
     assert.equal(bytes.readUInt32LE(8), 4);
     assert.equal(bytes.toString("latin1", 16, 19), "svc");
+    // No "sched" block: 500 each, unpinned, reserved zero.
+    for (let i = 0; i < 5; i++) assert.equal(bytes.readUInt16LE(64 + 2 * i), 500);
+    assert.equal(bytes.readUInt16LE(74), 0xffff);
+    assert.equal(bytes.readUInt32LE(76), 0);
     // Sorted by slot: slot 2 first.
-    assert.equal(bytes.readUInt8(64), 2);
-    assert.equal(bytes.readUInt8(65), 4);
-    assert.equal(bytes.readBigUInt64LE(64 + 16), 0x3f8n);
-    assert.equal(bytes.readBigUInt64LE(64 + 24), 8n);
-    assert.equal(bytes.readUInt8(128), 9);
-    assert.equal(bytes.readBigUInt64LE(128 + 8), 258n);
-    assert.equal(bytes.toString("latin1", 128 + 32, 128 + 34), "ep");
+    assert.equal(bytes.readUInt8(80), 2);
+    assert.equal(bytes.readUInt8(81), 4);
+    assert.equal(bytes.readBigUInt64LE(80 + 16), 0x3f8n);
+    assert.equal(bytes.readBigUInt64LE(80 + 24), 8n);
+    assert.equal(bytes.readUInt8(144), 9);
+    assert.equal(bytes.readBigUInt64LE(144 + 8), 258n);
+    assert.equal(bytes.toString("latin1", 144 + 32, 144 + 34), "ep");
     assert.deepEqual(decodeServiceManifest(bytes), { ...m, caps: [m.caps[1], m.caps[0]] });
+  });
+
+  it("puts the scores and the pin in the service header, u16 each", () => {
+    const m = parseServiceManifest(manifest({ sched: { urgency: 1, importance: 0.9, efficiency: 0.5, energy: 0.05, trust: 0.001, cpu: 15 } }), "m.json", "x86_64");
+    const bytes = encodeServiceManifest(m);
+    assert.deepEqual([0, 1, 2, 3, 4].map((i) => bytes.readUInt16LE(64 + 2 * i)), [1000, 900, 500, 50, 1]);
+    assert.equal(bytes.readUInt16LE(74), 15);
+    assert.equal(bytes.readUInt32LE(76), 0);
+    assert.deepEqual(decodeServiceManifest(bytes), m);
+    const old = Buffer.from(bytes);
+    old.writeUInt16LE(1, 4);
+    assert.throws(() => decodeServiceManifest(old), /service manifest format 1, this tool reads 2/);
   });
 
   it("round-trips the repository's boot manifest", () => {
     const b = readImage(BOOT_JSON, "x86_64", "test").boot;
-    const decoded = decodeBootManifest(encodeBootManifest(b));
+    const bytes = encodeBootManifest(b);
+    assert.equal(bytes.readUInt16LE(4), 2);
+    const decoded = decodeBootManifest(bytes);
     assert.equal(decoded.init, "init");
     assert.deepEqual(decoded.objects, b.objects);
     assert.deepEqual(decoded.services.map((s) => [s.name, s.module, s.memoryPages, s.dependsOn, s.grants.length]),

@@ -41,7 +41,14 @@ export const FIXTURE_BOOT_JSON = JSON.stringify({
     { name: "events", type: "notification" },
   ],
   services: [
-    { name: "init", module: "init.mod", memory_pages: 16, grant: [{ type: "log", rights: ["write"] }] },
+    {
+      name: "init", module: "init.mod", memory_pages: 16,
+      grant: [
+        { type: "log", rights: ["write"] },
+        { type: "sched", rights: ["read", "write"] },
+        { type: "sched-tune", rights: ["write"] },
+      ],
+    },
     {
       name: "fixture", module: "fixture.mod", memory_pages: 8, depends_on: ["init"], restart_limit: 3, restart_backoff_ms: 50,
       grant: [
@@ -65,6 +72,7 @@ export const FIXTURE_MANIFEST_JSON = JSON.stringify({
   name: "fixture",
   version: "1.2.3",
   memory_pages: 4,
+  sched: { urgency: 0.9, importance: 0.8, efficiency: 0.25, energy: 0.125, trust: 1, cpu: 3 },
   caps: [
     { slot: 0, type: "endpoint", object: "fixture", rights: ["receive"] },
     { slot: 1, type: "endpoint", object: "init", rights: ["call"], badge: 7 },
@@ -130,12 +138,14 @@ export function fixtureSource(): string {
 // memory. \`make test\` fails when this file is stale; the generator's header
 // says how to regenerate it.
 //
-// SERVICE_MODULE: service "fixture" 1.2.3, x86_64, key A, 4 memory pages:
+// SERVICE_MODULE: service "fixture" 1.2.3, x86_64, key A, 4 memory pages,
+//   scores 900 800 250 125 1000, pinned to cpu 3:
 //   slot 0 endpoint 'fixture' receive, slot 1 endpoint 'init' call badge 7,
 //   slot 2 io-ports 0x3f8..0x3ff read,write, slot 3 irq console receive,
 //   slot 63 log write. ELF: R+X 0x400000 (headers + exit code), R+W 0x401000.
-// BOOT_MANIFEST_MODULE: services init, fixture (grants cover SERVICE_MODULE),
-//   greedy (io-ports 0x3f8..0x3ff read only); GREEDY_MODULE asks 0x60..0x64.
+// BOOT_MANIFEST_MODULE: services init (grants log, sched, sched-tune),
+//   fixture (grants cover SERVICE_MODULE), greedy (io-ports 0x3f8..0x3ff
+//   read only); GREEDY_MODULE asks 0x60..0x64, has no "sched" block.
 // WX_MODULE, OVERLAP_MODULE, ENTRY_OUTSIDE_MODULE: SERVICE_MODULE's manifest
 //   with a bad ELF. *_AARCH64: the same for aarch64. *_KEY_B: key B.
 // BUNDLE: BOOT_MANIFEST_MODULE and SERVICE_MODULE in a module bundle.`,

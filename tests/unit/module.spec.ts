@@ -14,8 +14,8 @@ import {
 } from "../../kernel/module";
 import { BootManifest, CapGrant, ServiceManifest, VerifiedModule } from "../../kernel/image";
 import {
-  CAP_TYPE_COUNT, CAP_ENDPOINT, CAP_IO_PORTS, CAP_IRQ, CAP_LOG, CAP_NOTIFICATION, RIGHT_CALL, RIGHT_READ, RIGHT_RECEIVE,
-  RIGHT_SEND, RIGHT_WRITE,
+  CAP_TYPE_COUNT, CAP_ENDPOINT, CAP_IO_PORTS, CAP_IRQ, CAP_LOG, CAP_NOTIFICATION, CAP_SCHED, CAP_SCHED_TUNE, RIGHT_CALL,
+  RIGHT_GRANT, RIGHT_READ, RIGHT_RECEIVE, RIGHT_SEND, RIGHT_WRITE, SCHED_ENERGY, SCHED_TRUST, SCHED_UNPINNED, SCHED_URGENCY,
 } from "../../kernel/abi";
 import { ARCH_AARCH64, ARCH_X86_64 } from "../../boot/handoff";
 import { Buf } from "./fixtures";
@@ -181,6 +181,22 @@ describe("verifyModule: a good module", () => {
     expect(man.caps[4].type).toBe(CAP_LOG);
   });
 
+  it("parses the scheduler block: five scores in thousandths and the pin", () => {
+    let man = changetype<VerifiedModule>(verify(fromHex(SERVICE_MODULE)).module).manifest;
+    expect(man.scores.length).toBe(5);
+    expect(man.scores[SCHED_URGENCY]).toBe(900);
+    expect(man.scores[1]).toBe(800);
+    expect(man.scores[2]).toBe(250);
+    expect(man.scores[SCHED_ENERGY]).toBe(125);
+    expect(man.scores[SCHED_TRUST]).toBe(1000);
+    expect(man.pin).toBe(3);
+    // GREEDY_MODULE's JSON has no "sched" block: 500 each, any CPU.
+    let g = manifestOf(GREEDY_MODULE);
+    let greedy = changetype<ServiceManifest>(manifestParse(g.base, g.size).manifest);
+    for (let i = 0; i < 5; i++) expect(greedy.scores[i]).toBe(500);
+    expect(greedy.pin).toBe(SCHED_UNPINNED);
+  });
+
   it("accepts the AArch64 build on AArch64, with its own grants", () => {
     let b = fromHex(BOOT_MANIFEST_MODULE_AARCH64);
     let boot = bootManifestParse("boot-manifest.mod", b.addr, b.size, ARCH_AARCH64, keyA.base);
@@ -239,7 +255,7 @@ describe("verifyModule: size and trailer", () => {
     m.u32(trailerAt(m) + 12, 0xffffffff);
     let r = verify(m);
     expect(r.error).toBe(E_MODULE_SIZE);
-    expect(r.message).toBe("fixture.mod: trailer sizes (ELF 4294967295 + manifest 384 + 120) are not the module's " +
+    expect(r.message).toBe("fixture.mod: trailer sizes (ELF 4294967295 + manifest 400 + 120) are not the module's " +
       m.size.toString() + " bytes");
     m = fromHex(SERVICE_MODULE);
     m.u32(trailerAt(m) + 16, manifestBytesOf(m) + 1);
@@ -385,6 +401,19 @@ describe("verifyModule: manifest against the boot manifest's grant", () => {
     let r = verifyModule(0, "fixture.mod", m.addr, m.size, boot, ARCH_X86_64, keyA.base);
     expect(r.error).toBe(E_MODULE_MANIFEST);
     expect(r.message).toBe("fixture.mod: manifest: init's slot 63 is one the kernel fills (60..63)");
+  });
+
+  it("grants the scheduler capabilities like any other: type and rights", () => {
+    let fixture = fixtureBoot().services[1];
+    let man = manifestOfFixture();
+    man.caps.push(cap(CAP_SCHED, RIGHT_READ));
+    expect(grantCheck(man, fixture)).toBe("manifest asks for sched beyond its grant");
+    fixture.grants.push(cap(CAP_SCHED_TUNE, RIGHT_WRITE));
+    expect(grantCheck(man, fixture)).toBe("manifest asks for sched beyond its grant");
+    fixture.grants.push(cap(CAP_SCHED, RIGHT_WRITE));
+    expect(grantCheck(man, fixture)).toBe("manifest asks for sched with rights read beyond its grant (write)");
+    fixture.grants.push(cap(CAP_SCHED, RIGHT_READ | RIGHT_WRITE));
+    expect(grantCheck(man, fixture)).toBe("");
   });
 
   it("accepts fewer rights than granted, and a sub-range", () => {
@@ -547,23 +576,28 @@ describe("elfCheck", () => {
 
 // ---------------------------------------------------------------------------
 // The service manifest, byte by byte. Offsets: header fields as drawn in
-// kernel/module.ts; capability i at 64 + 64 i.
+// kernel/module.ts; the scores at 64 + 2 i, the pin at 74, reserved 76..79;
+// capability i at 80 + 64 i.
 
 function parseManifest(b: Buf): string {
   let c = manifestParse(b.base, b.size);
   return c.message;
 }
 
-const CAP0: u32 = 64;
+const SCORES: u32 = 64;
+const PIN: u32 = 74;
+const CAP0: u32 = 80;
 
 describe("manifestParse", () => {
   it("refuses a short manifest, a bad magic, an unknown format", () => {
     let b = manifestOf(SERVICE_MODULE);
-    expect(manifestParse(b.base, 63).message).toBe("manifest: 63 bytes, shorter than its 64-byte header");
+    expect(manifestParse(b.base, 79).message).toBe("manifest: 79 bytes, shorter than its 80-byte header");
     b.u8(0, 0x58);
     expect(parseManifest(b)).toBe("manifest: bad magic (not CAMM)");
-    b = manifestOf(SERVICE_MODULE); b.u16(4, 2);
-    expect(parseManifest(b)).toBe("manifest: format 2, this kernel reads 1");
+    b = manifestOf(SERVICE_MODULE); b.u16(4, 1); // format 1: no scheduler block
+    expect(parseManifest(b)).toBe("manifest: format 1, this kernel reads 2");
+    b = manifestOf(SERVICE_MODULE); b.u16(4, 3);
+    expect(parseManifest(b)).toBe("manifest: format 3, this kernel reads 2");
   });
 
   it("refuses absurd counts and lengths that do not match them", () => {
@@ -572,7 +606,7 @@ describe("manifestParse", () => {
     b = manifestOf(SERVICE_MODULE); b.u16(6, 65);
     expect(parseManifest(b)).toBe("manifest: 65 capabilities, at most 64");
     b = manifestOf(SERVICE_MODULE); b.u16(6, 6);
-    expect(parseManifest(b)).toBe("manifest: 384 bytes, but 6 capabilities make 448");
+    expect(parseManifest(b)).toBe("manifest: 400 bytes, but 6 capabilities make 464");
     b = manifestOf(SERVICE_MODULE, 64);
     expect(manifestParse(b.base, b.size).error).toBe(E_MODULE_MANIFEST);
   });
@@ -592,6 +626,47 @@ describe("manifestParse", () => {
     expect(parseManifest(b)).toBe("manifest: the service name is missing or malformed");
     b = manifestOf(SERVICE_MODULE); b.u8(49, 0x20); // a space in the version
     expect(parseManifest(b)).toBe("manifest: the version is missing or malformed");
+  });
+
+  it("bounds the scheduler block: scores up to 1000, a pin below 16 or none, reserved bytes zero", () => {
+    let b = manifestOf(SERVICE_MODULE); b.u16(SCORES + 2 * 2, 1001);
+    expect(parseManifest(b)).toBe("manifest: efficiency score 1001 above 1000 (thousandths)");
+    b = manifestOf(SERVICE_MODULE); b.u16(SCORES, 0xffff);
+    expect(parseManifest(b)).toBe("manifest: urgency score 65535 above 1000 (thousandths)");
+    b = manifestOf(SERVICE_MODULE); b.u16(SCORES + 2 * 4, 1000).u16(SCORES + 2 * 3, 0);
+    expect(parseManifest(b)).toBe("");
+    b = manifestOf(SERVICE_MODULE); b.u16(PIN, 16);
+    expect(parseManifest(b)).toBe("manifest: pin 16 is neither a cpu (0..15) nor unpinned (0xffff)");
+    b = manifestOf(SERVICE_MODULE); b.u16(PIN, 0xfffe);
+    expect(parseManifest(b)).toBe("manifest: pin 65534 is neither a cpu (0..15) nor unpinned (0xffff)");
+    b = manifestOf(SERVICE_MODULE); b.u16(PIN, 15);
+    expect(parseManifest(b)).toBe("");
+    b = manifestOf(SERVICE_MODULE); b.u16(PIN, <u32>SCHED_UNPINNED);
+    let c = manifestParse(b.base, b.size);
+    expect(c.message).toBe("");
+    expect(changetype<ServiceManifest>(c.manifest).pin).toBe(SCHED_UNPINNED);
+    for (let i: u32 = 76; i < 80; i++) {
+      b = manifestOf(SERVICE_MODULE); b.u8(i, 1);
+      expect(parseManifest(b)).toBe("manifest: reserved scheduler bytes are not zero", "byte " + i.toString());
+    }
+  });
+
+  it("takes the scheduler capabilities, with the rights they can use", () => {
+    let log = CAP0 + 64 * 4; // slot 63, becomes sched or sched-tune
+    let b = manifestOf(SERVICE_MODULE); b.u8(log + 1, CAP_SCHED).u8(log + 2, RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT);
+    let c = manifestParse(b.base, b.size);
+    expect(c.message).toBe("");
+    expect(changetype<ServiceManifest>(c.manifest).caps[4].type).toBe(CAP_SCHED);
+    b = manifestOf(SERVICE_MODULE); b.u8(log + 1, CAP_SCHED_TUNE).u8(log + 2, RIGHT_WRITE);
+    expect(parseManifest(b)).toBe("");
+    b = manifestOf(SERVICE_MODULE); b.u8(log + 1, CAP_SCHED).u8(log + 2, RIGHT_READ | RIGHT_CALL);
+    expect(parseManifest(b)).toBe("manifest: capability 4: sched with rights call,read (it takes grant,read,write)");
+    b = manifestOf(SERVICE_MODULE); b.u8(log + 1, CAP_SCHED_TUNE).u8(log + 2, RIGHT_READ | RIGHT_WRITE);
+    expect(parseManifest(b)).toBe("manifest: capability 4: sched-tune with rights read,write (it takes grant,write)");
+    b = manifestOf(SERVICE_MODULE); b.u8(log + 1, CAP_SCHED).u8(log + 32, 0x61);
+    expect(parseManifest(b)).toBe("manifest: capability 4: sched with an object name");
+    b = manifestOf(SERVICE_MODULE); b.u8(log + 1, CAP_SCHED_TUNE).u64(log + 16, 1);
+    expect(parseManifest(b)).toBe("manifest: capability 4: sched-tune with a range");
   });
 
   it("refuses bad slots: out of range or used twice", () => {
@@ -647,13 +722,13 @@ describe("manifestParse", () => {
 
 // ---------------------------------------------------------------------------
 // The boot manifest. Layout of the fixture (x86_64): header 16, 3 objects
-// of 40 at 16, services at 136 (init: 1 grant), 296 (fixture: 6 grants),
-// 776 (greedy: 1 grant); 936 bytes.
+// of 40 at 16, services at 136 (init: 3 grants), 424 (fixture: 6 grants),
+// 904 (greedy: 1 grant); 1064 bytes.
 
 const OBJECTS: u32 = 16;
 const INIT: u32 = 136;
-const FIXTURE: u32 = 296;
-const GREEDY: u32 = 776;
+const FIXTURE: u32 = 424;
+const GREEDY: u32 = 904;
 
 function decode(b: Buf): string {
   return bootManifestDecode(b.base, b.size).message;
@@ -682,6 +757,18 @@ describe("bootManifestParse", () => {
     expect(f.grants[0].rights).toBe(RIGHT_SEND | RIGHT_RECEIVE);
     expect(f.grants[2].base).toBe(0x3f8);
     expect(boot.services[2].depends[0]).toBe("fixture");
+    let init = boot.services[0];
+    expect(init.grants.length).toBe(3);
+    expect(init.grants[0].type).toBe(CAP_LOG);
+    expect(init.grants[1].type).toBe(CAP_SCHED);
+    expect(init.grants[1].rights).toBe(RIGHT_READ | RIGHT_WRITE);
+    expect(init.grants[2].type).toBe(CAP_SCHED_TUNE);
+    expect(init.grants[2].rights).toBe(RIGHT_WRITE);
+  });
+
+  it("refuses a scheduler grant with rights it cannot use", () => {
+    let b = manifestOf(BOOT_MANIFEST_MODULE); b.u8(INIT + 96 + 64 * 2 + 2, RIGHT_WRITE | RIGHT_SEND);
+    expect(decode(b)).toBe("boot manifest: service 'init': grant 2: sched-tune with rights send,write (it takes grant,write)");
   });
 
   it("refuses a short header, a bad magic, an unknown format, reserved bytes", () => {
@@ -689,8 +776,8 @@ describe("bootManifestParse", () => {
     expect(bootManifestDecode(b.base, 15).message).toBe("boot manifest: 15 bytes, shorter than its header");
     b.u8(3, 0x4d);
     expect(decode(b)).toBe("boot manifest: bad magic (not CAMB)");
-    b = manifestOf(BOOT_MANIFEST_MODULE); b.u16(4, 9);
-    expect(decode(b)).toBe("boot manifest: format 9, this kernel reads 1");
+    b = manifestOf(BOOT_MANIFEST_MODULE); b.u16(4, 1);
+    expect(decode(b)).toBe("boot manifest: format 1, this kernel reads 2");
     b = manifestOf(BOOT_MANIFEST_MODULE); b.u8(15, 1);
     expect(decode(b)).toBe("boot manifest: reserved header bytes are not zero");
   });
@@ -716,7 +803,7 @@ describe("bootManifestParse", () => {
       expect(c.error).toBe(E_MODULE_MANIFEST, "cut at " + cuts[i].toString());
     }
     b = manifestOf(BOOT_MANIFEST_MODULE, 8);
-    expect(decode(b)).toBe("boot manifest: 944 bytes, its records end at 936");
+    expect(decode(b)).toBe("boot manifest: 1072 bytes, its records end at 1064");
     b = manifestOf(BOOT_MANIFEST_MODULE); b.u8(FIXTURE + 77, 60);
     expect(decode(b)).toBe("boot manifest: service 'fixture': grants run past its end");
   });
