@@ -5,7 +5,7 @@
 import {
   SYS_CAP_DERIVE, SYS_CAP_DELETE, SYS_CAP_REVOKE, SYS_CAP_INFO,
   CAP_NONE, CAP_ENDPOINT, CAP_NOTIFICATION, CAP_IRQ, CAP_IO_PORTS, CAP_MMIO, CAP_MEMORY,
-  CAP_PROCESS, CAP_SPAWN, CAP_AUDIT, CAP_LOG, CAP_POWER,
+  CAP_PROCESS, CAP_SPAWN, CAP_AUDIT, CAP_LOG, CAP_POWER, CAP_SCHED, CAP_SCHED_TUNE,
   RIGHT_SEND, RIGHT_RECEIVE, RIGHT_CALL, RIGHT_GRANT, RIGHT_READ, RIGHT_WRITE, RIGHT_MAP,
 } from "../../kernel/abi";
 import { result, syscall } from "./sys";
@@ -62,6 +62,8 @@ export function capTypeName(type: u8): string {
     case CAP_AUDIT: return "audit";
     case CAP_LOG: return "log";
     case CAP_POWER: return "power";
+    case CAP_SCHED: return "sched";
+    case CAP_SCHED_TUNE: return "sched-tune";
   }
   return "type " + type.toString();
 }

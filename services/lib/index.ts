@@ -13,6 +13,7 @@ export * from "./caps";
 export * from "./process";
 export * from "./device";
 export * from "./audit";
+export * from "./sched";
 export * from "./system";
 export * from "./protocol";
 export * from "./format";
