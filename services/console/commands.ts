@@ -1,6 +1,6 @@
 // The console's commands: the kernel shell's (help, version, mem, uptime,
 // echo, bootinfo, panic, reboot, halt), and the user-space ones (ps, kill,
-// caps, audit, ipc).
+// caps, audit, ipc; the scheduler's sched, tune, explain, cpus in sched.ts).
 // Output formats are the kernel shell's where a command existed there.
 // Kernel facts come through SYS_KERNEL_INFO, power through CAP_POWER; a
 // refused call prints "error: <command>: <E_NAME>".
@@ -16,7 +16,8 @@ import {
   rightsText, secondsText, serviceStateName, sizeText, syscallName,
   INIT_PS, INIT_KILL, INIT_CAPS, INIT_PING, syscall,
 } from "../lib";
-import { Shell } from "./shell";
+import { addSchedCommands } from "./sched";
+import { Shell, printError } from "./shell";
 import { SLOT_AUDIT, SLOT_INIT, SLOT_POWER } from "./slots";
 
 export const AUDIT_DEFAULT_RECORDS: i32 = 10;
@@ -39,13 +40,10 @@ export function addCommands(shell: Shell): void {
   shell.add("audit", "audit [n]", "the last n audit records (default 10)", cmdAudit);
   shell.add("ipc", "ipc", "IPC counters per endpoint", cmdIpc);
   shell.add("bench", "bench [n]", "cycles per null syscall and per IPC round trip (n times)", cmdBench);
+  addSchedCommands(shell);
   shell.add("panic", "panic [kind]", "trap on purpose: unreachable, oob or divide", cmdPanic);
   shell.add("reboot", "reboot", "reset the machine", cmdReboot);
   shell.add("halt", "halt", "stop the machine (powers off where it can)", cmdHalt);
-}
-
-function printError(shell: Shell, what: string, status: i32): void {
-  shell.println("error: " + what + ": " + errorName(status));
 }
 
 function cmdHelp(shell: Shell, args: string[]): void {

@@ -6,6 +6,7 @@
 
 import { parseCommand } from "../../kernel/command";
 import { LineEditor, LINE_CAPACITY, EVENT_CANCEL, EVENT_LINE, EVENT_OVERFLOW } from "../../kernel/lineedit";
+import { errorName } from "../lib/errors";
 
 export const PROMPT = "camos> ";
 
@@ -74,4 +75,9 @@ export class Shell {
     }
     this.println("unknown command: " + parsed.name + " (try help)");
   }
+}
+
+// How every command reports a refused call: "error: <what>: <E_NAME>".
+export function printError(shell: Shell, what: string, status: i32): void {
+  shell.println("error: " + what + ": " + errorName(status));
 }
