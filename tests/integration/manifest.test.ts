@@ -64,6 +64,18 @@ describe("the repository's manifests", () => {
     assert.equal(slot2(arm.caps).base, 0x9000000n);
     assert.equal(slot2(arm.caps).count, 0x1000n);
   });
+
+  it("give the console and init their scores: the console high, init medium, with the default weights", () => {
+    const { manifests } = readImage(BOOT_JSON, "x86_64");
+    const priority = (scores: number[]) => [400, 300, 200, 50, 50].reduce((sum, w, i) => sum + w * scores[i], 0) / 1000;
+    const console = manifests.get("console")!;
+    assert.deepEqual(console.scores, [1000, 900, 500, 500, 900]);
+    assert.equal(console.pin, SCHED_UNPINNED);
+    assert.ok(priority(console.scores) >= 800, `console priority ${priority(console.scores)}`);
+    const init = manifests.get("init")!;
+    assert.deepEqual(init.scores, [600, 1000, 500, 500, 1000]);
+    assert.ok(priority(init.scores) >= 500 && priority(init.scores) < 800, `init priority ${priority(init.scores)}`);
+  });
 });
 
 describe("service manifests", () => {

@@ -173,6 +173,10 @@ describe("sign.mjs, the command line", () => {
     const first = readFileSync(join(work, "out", "console.mod"));
     r = run("sign-module", "--elf", "console.elf", "--manifest", "services/console/manifest.json", "--arch", "x86_64", "--out", "out/console.mod");
     assert.ok(readFileSync(join(work, "out", "console.mod")).equals(first));
+    r = run("show", "--module", "out/console.mod");
+    assert.equal(r.status, 0, r.err);
+    assert.match(r.out, /^service console \S+, \d+ memory pages$/m);
+    assert.match(r.out, /^  sched: urgency 1, importance 0\.9, efficiency 0\.5, energy 0\.5, trust 0\.9; any cpu$/m);
     r = run("sign-boot-manifest", "--arch", "aarch64", "--profile", "test", "--out", "out/boot-manifest.mod");
     assert.equal(r.status, 0, r.err);
     r = run("show", "--module", "out/boot-manifest.mod");
