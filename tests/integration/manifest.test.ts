@@ -75,6 +75,9 @@ describe("the repository's manifests", () => {
     const init = manifests.get("init")!;
     assert.deepEqual(init.scores, [600, 1000, 500, 500, 1000]);
     assert.ok(priority(init.scores) >= 500 && priority(init.scores) < 800, `init priority ${priority(init.scores)}`);
+    const sched = (caps: typeof console.caps, type: string) => caps.find((c) => c.type === type);
+    assert.equal(sched(console.caps, "sched")?.rights, RIGHTS.read);
+    assert.equal(sched(console.caps, "sched-tune")?.rights, RIGHTS.write);
   });
 });
 

@@ -177,6 +177,8 @@ describe("sign.mjs, the command line", () => {
     assert.equal(r.status, 0, r.err);
     assert.match(r.out, /^service console \S+, \d+ memory pages$/m);
     assert.match(r.out, /^  sched: urgency 1, importance 0\.9, efficiency 0\.5, energy 0\.5, trust 0\.9; any cpu$/m);
+    assert.match(r.out, /^  slot 7: sched rights read$/m);
+    assert.match(r.out, /^  slot 8: sched-tune rights write$/m);
     r = run("sign-boot-manifest", "--arch", "aarch64", "--profile", "test", "--out", "out/boot-manifest.mod");
     assert.equal(r.status, 0, r.err);
     r = run("show", "--module", "out/boot-manifest.mod");
@@ -184,6 +186,8 @@ describe("sign.mjs, the command line", () => {
     assert.match(r.out, /signature good/);
     assert.match(r.out, /grant mmio 0x9000000\.\.0x9000fff rights read,write,map/);
     assert.match(r.out, /hostile \(hostile\.mod\)/);
+    assert.match(r.out, /grant sched rights read\n/);
+    assert.match(r.out, /grant sched-tune rights write\n/);
   });
 
   it("writes the trusted key source and prints the public key", () => {
