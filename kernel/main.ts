@@ -9,7 +9,9 @@ import { println } from "./console";
 import { sizeText } from "./format";
 import { frame_alloc, frame_free, frames_init, frames_total_bytes, E_OK } from "./frames";
 import { faultHandle, zombieReap } from "./proc";
-import { schedAfterInterrupt, schedCpuAdd, schedCpuHwidSet, schedCpuOnline, schedTimerTick } from "./sched";
+import {
+  schedAfterInterrupt, schedCpuAdd, schedCpuHwidSet, schedCpuOnline, schedEnter, schedHere, schedTimerTick,
+} from "./sched";
 import { MAX_CPUS } from "./abi";
 import { irqDeliver } from "./ipc";
 import { bootReportMake } from "./bootreport";
@@ -63,6 +65,7 @@ export function kernel_main(protocol: u32, info: u64, handoff: u64): u32 {
 
 // An application processor joins (arch.cpu_start brought it up).
 export function kernel_cpu_online(cpu: u32): u32 {
+  schedEnter();
   return schedCpuOnline(cpu);
 }
 
@@ -102,9 +105,10 @@ function cpusStart(boot: BootInfo): void {
 }
 
 export function kernel_irq(source: u32): u32 {
+  schedEnter();
   zombieReap();
   if (source == arch.IRQ_TIMER) {
-    if (arch.cpu_id() == 0) timerTick();
+    if (schedHere() == 0) timerTick();
     return servicesRunning ? schedTimerTick() : 0;
   }
   if (source == arch.IRQ_RESCHEDULE) return servicesRunning ? schedAfterInterrupt() : 0;
@@ -127,11 +131,13 @@ export function kernel_frame_free(phys: u64): void {
 }
 
 export function kernel_syscall(tid: u32, number: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): u32 {
+  schedEnter();
   zombieReap();
   return syscallDispatch(tid, number, a0, a1, a2, a3, a4, a5);
 }
 
 export function kernel_fault(tid: u32, kind: u32, address: u64, ip: u64, code: u64): u32 {
+  schedEnter();
   zombieReap();
   return faultHandle(tid, kind, address, ip, code);
 }

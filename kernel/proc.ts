@@ -44,7 +44,7 @@ import {
 import { auditReset, rateReset } from "./audit";
 import { println } from "./console";
 import {
-  DEFAULT_SCORE, schedAfterInterrupt, schedCurrent, schedDrop, schedRemove, schedReset, schedRunningOn, schedThreadInit,
+  DEFAULT_SCORE, schedAfterInterrupt, schedHere, schedCurrent, schedDrop, schedRemove, schedReset, schedRunningOn, schedThreadInit,
   sleepRemove, threadReady,
 } from "./sched";
 
@@ -714,7 +714,7 @@ export function processKill(index: u32, code: u64): void {
   p.state = P_DEAD;
   p.exitCode = code;
   p.deathOrder = ++deathCounter;
-  let me = arch.cpu_id();
+  let me = schedHere();
   let zombies: u32 = 0;
   for (let tid: u32 = 1; tid < MAX_THREADS; tid++) {
     let t = threadAt(tid);
@@ -740,9 +740,9 @@ export function processKill(index: u32, code: u64): void {
   deathReport(index);
 }
 
-// Every kernel entry starts here: the thread this CPU ran may have been
-// killed by another CPU meanwhile (THREAD_ZOMBIE); it is freed now, and
-// its process torn down once none of its threads runs anywhere.
+// Every kernel entry starts here (after schedEnter): the thread this CPU
+// ran may have been killed by another CPU meanwhile (THREAD_ZOMBIE); it is
+// freed now, and its process torn down once none of its threads runs anywhere.
 export function zombieReap(): void {
   let tid = schedCurrent();
   if (tid == 0 || threadAt(tid).state != THREAD_ZOMBIE) return;

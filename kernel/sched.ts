@@ -34,7 +34,8 @@
 // `explain`. Plain round-robin switches are counted, not recorded.
 //
 // Concurrency: the big kernel lock makes every function here run on one
-// CPU at a time; `arch.cpu_id()` says which.
+// CPU at a time; schedEnter, at the start of every kernel entry, notes which
+// (schedHere), so the hot paths ask the trampoline once per entry.
 
 import * as arch from "./arch";
 import {
@@ -123,6 +124,17 @@ const lengths = memory.data(<i32>(4 * BANDS * MAX_CPUS), 16);
 
 let decisions: u64 = 0;
 let decisionCycles: u64 = 0;
+let here: u32 = 0;        // the CPU running this kernel entry
+let cpuLimit: u32 = 1;    // one more than the highest CPU online: what loops over CPUs walk
+
+// Every kernel entry starts here: which CPU entered.
+export function schedEnter(): void {
+  here = arch.cpu_id();
+}
+
+export function schedHere(): u32 {
+  return here;
+}
 
 @inline function cpuAt(cpu: u32): Cpu {
   return changetype<Cpu>(cpuPool + <usize>cpu * CPU_BYTES);
@@ -244,7 +256,7 @@ function rebandThread(tid: u32): void {
     wakeCheck(cpu, tid);
   } else {
     e.band = <u8>base;
-    let me = arch.cpu_id();
+    let me = here;
     let cpu = <u32>e.cpu;
     if (cpuAt(cpu).current == tid) {
       cpuAt(cpu).needResched = 1;
@@ -262,7 +274,7 @@ export function schedThreadInit(tid: u32, scores: u32[], pin: u32): i32 {
   memory.fill(changetype<usize>(e), 0, ENTRY_BYTES);
   for (let i: u32 = 0; i < SCHED_SCORES; i++) scoreStore(tid, i, scores[i]);
   e.pin = <u16>(pin < MAX_CPUS ? pin : SCHED_UNPINNED);
-  e.cpu = <u8>(pin < MAX_CPUS && cpuAt(pin).online != 0 ? pin : arch.cpu_id());
+  e.cpu = <u8>(pin < MAX_CPUS && cpuAt(pin).online != 0 ? pin : here);
   let priority = foldWith(weights, tid);
   e.priority = <u16>priority;
   e.baseBand = <u8>bandOf(priority);
@@ -292,7 +304,7 @@ export function schedPin(tid: u32, cpu: u32): i32 {
   } else if (e.queued == 0 && cpuAt(<u32>e.cpu).current == tid && <u32>e.cpu != cpu) {
     let at = <u32>e.cpu;
     cpuAt(at).needResched = 1;
-    if (at != arch.cpu_id()) arch.cpu_kick(at);
+    if (at != here) arch.cpu_kick(at);
   }
   return E_OK;
 }
@@ -334,6 +346,8 @@ export function schedReset(): void {
   memory.copy(weights, DEFAULT_WEIGHTS, 4 * SCHED_SCORES);
   cpuAt(0).online = 1;
   cpuAt(0).balanceIn = BALANCE_TICKS;
+  cpuLimit = 1;
+  here = 0;
   decisions = 0;
   decisionCycles = 0;
   sleepHead = 0;
@@ -341,7 +355,7 @@ export function schedReset(): void {
 
 export function schedCpuCount(): u32 {
   let n: u32 = 0;
-  for (let cpu: u32 = 0; cpu < MAX_CPUS; cpu++) if (cpuAt(cpu).online != 0) n++;
+  for (let cpu: u32 = 0; cpu < cpuLimit; cpu++) if (cpuAt(cpu).online != 0) n++;
   return n;
 }
 
@@ -364,6 +378,7 @@ export function schedCpuAdd(cpu: u32, hwid: u64): void {
   c.online = 1;
   c.hwid = hwid;
   c.balanceIn = BALANCE_TICKS;
+  if (cpu >= cpuLimit) cpuLimit = cpu + 1;
 }
 
 export function schedCpuHwidSet(cpu: u32, hwid: u64): void {
@@ -374,8 +389,7 @@ export function schedCpuHwidSet(cpu: u32, hwid: u64): void {
 // it takes work if there is any.
 export function schedCpuOnline(cpu: u32): u32 {
   if (cpu >= MAX_CPUS) return 0;
-  cpuAt(cpu).online = 1;
-  cpuAt(cpu).balanceIn = BALANCE_TICKS;
+  if (cpuAt(cpu).online == 0) schedCpuAdd(cpu, 0);
   arch.timer_start(TIMER_HZ);
   return schedNext();
 }
@@ -433,7 +447,7 @@ function placeCpu(tid: u32, me: u32): u32 {
   let band = <u32>e.band;
   let best: i32 = -1;
   let bestBand: u32 = band;
-  for (let cpu: u32 = 0; cpu < MAX_CPUS; cpu++) {
+  for (let cpu: u32 = 0; cpu < cpuLimit; cpu++) {
     let c = cpuAt(cpu);
     if (c.online == 0) continue;
     if (c.current == 0 && schedQueued(cpu) == 0) return cpu;
@@ -448,7 +462,7 @@ function placeCpu(tid: u32, me: u32): u32 {
   if (best >= 0) return <u32>best;
   let chosen = last;
   let least = schedLoad(last);
-  for (let cpu: u32 = 0; cpu < MAX_CPUS; cpu++) {
+  for (let cpu: u32 = 0; cpu < cpuLimit; cpu++) {
     if (cpuAt(cpu).online == 0) continue;
     let load = schedLoad(cpu);
     if (load < least) {
@@ -466,14 +480,14 @@ function wakeCheck(cpu: u32, tid: u32): void {
   let running = c.current;
   if (running != 0 && <u32>entryOf(tid).band <= <u32>entryOf(running).band) return;
   c.needResched = 1;
-  if (cpu != arch.cpu_id()) arch.cpu_kick(cpu);
+  if (cpu != here) arch.cpu_kick(cpu);
 }
 
 // Makes a blocked, new or sleeping thread runnable at the back of its band,
 // on the CPU placement picks. The running thread of this CPU (a yield, a
 // slice that ended) goes back to its own CPU's queue unless pinned away.
 export function threadReady(tid: u32): void {
-  let me = arch.cpu_id();
+  let me = here;
   let e = entryOf(tid);
   if (e.queued != 0) dequeue(tid);
   e.band = e.baseBand;
@@ -493,7 +507,7 @@ export function threadReady(tid: u32): void {
 // ... at the front of its band on this CPU (unless pinned away): it runs
 // next here, a hand-over in IPC.
 export function threadReadyFirst(tid: u32): void {
-  let me = arch.cpu_id();
+  let me = here;
   let e = entryOf(tid);
   if (e.queued != 0) dequeue(tid);
   e.band = e.baseBand;
@@ -512,18 +526,18 @@ export function schedRemove(tid: u32): void {
 
 // The thread this CPU runs; 0 when idle.
 export function schedCurrent(): u32 {
-  return cpuAt(arch.cpu_id()).current;
+  return cpuAt(here).current;
 }
 
 // The CPU `tid` runs on, or -1 when it is not running.
 export function schedRunningOn(tid: u32): i32 {
-  for (let cpu: u32 = 0; cpu < MAX_CPUS; cpu++) if (cpuAt(cpu).online != 0 && cpuAt(cpu).current == tid) return <i32>cpu;
+  for (let cpu: u32 = 0; cpu < cpuLimit; cpu++) if (cpuAt(cpu).online != 0 && cpuAt(cpu).current == tid) return <i32>cpu;
   return -1;
 }
 
 // This CPU stops running `tid` without it being ready (it died here).
 export function schedDrop(tid: u32): void {
-  let me = arch.cpu_id();
+  let me = here;
   if (cpuAt(me).current == tid) leave(me);
 }
 
@@ -533,7 +547,7 @@ export function schedDrop(tid: u32): void {
 // its band.
 export function schedNext(): u32 {
   let start = arch.cycles();
-  let me = arch.cpu_id();
+  let me = here;
   let c = cpuAt(me);
   c.needResched = 0;
   let running = c.current;
@@ -564,7 +578,7 @@ export function schedNext(): u32 {
 // hand-over in IPC. When it is pinned elsewhere, or this CPU has a higher
 // band waiting, it is queued like any woken thread instead.
 export function schedSwitchTo(tid: u32): u32 {
-  let me = arch.cpu_id();
+  let me = here;
   let e = entryOf(tid);
   let pin = <u32>e.pin;
   e.band = e.baseBand;
@@ -586,7 +600,7 @@ export function schedSwitchTo(tid: u32): u32 {
 // any rule that picks by hand.
 export function schedRun(tid: u32): bool {
   if (tid == 0 || tid >= MAX_THREADS || threadAt(tid).state != THREAD_READY) return false;
-  let me = arch.cpu_id();
+  let me = here;
   dequeue(tid);
   let c = cpuAt(me);
   if (c.current != 0 && threadAt(c.current).state == THREAD_RUNNING) {
@@ -603,7 +617,7 @@ export function schedRun(tid: u32): bool {
 // CPU unless a higher band became ready here meanwhile (then it is
 // preempted: back to the front of its band, its slice kept for later).
 export function schedStay(tid: u32): u32 {
-  let me = arch.cpu_id();
+  let me = here;
   let c = cpuAt(me);
   if (c.current != tid) {
     leave(me);
@@ -632,7 +646,7 @@ export function schedStay(tid: u32): u32 {
 // An entry that was not the running thread's (an interrupt, a kick): the
 // running thread keeps the CPU unless preempted; an idle CPU takes work.
 export function schedAfterInterrupt(): u32 {
-  let c = cpuAt(arch.cpu_id());
+  let c = cpuAt(here);
   if (c.current != 0 && threadAt(c.current).state == THREAD_RUNNING) return schedStay(c.current);
   return schedNext();
 }
@@ -649,7 +663,7 @@ export function schedYield(tid: u32): u32 {
 // keeps the time), balancing, the slice.
 
 export function schedTimerTick(): u32 {
-  let me = arch.cpu_id();
+  let me = here;
   let c = cpuAt(me);
   c.ticks++;
   if (c.current == 0) c.idleTicks++;
@@ -681,7 +695,7 @@ export function schedTimerTick(): u32 {
 // Lifts every thread that waited AGE_TICKS in a lower band by one band
 // (medium first, so nobody jumps two bands in one tick).
 function age(now: u64): void {
-  for (let cpu: u32 = 0; cpu < MAX_CPUS; cpu++) {
+  for (let cpu: u32 = 0; cpu < cpuLimit; cpu++) {
     if (cpuAt(cpu).online == 0) continue;
     for (let band: i32 = <i32>BAND_MEDIUM; band >= <i32>BAND_LOW; band--) {
       let tid = qHead(cpu, <u32>band);
@@ -722,7 +736,7 @@ export function balanceSource(me: u32): i32 {
   let mine = schedLoad(me);
   let best: i32 = -1;
   let bestLoad: u32 = 0;
-  for (let cpu: u32 = 0; cpu < MAX_CPUS; cpu++) {
+  for (let cpu: u32 = 0; cpu < cpuLimit; cpu++) {
     if (cpu == me || cpuAt(cpu).online == 0 || schedQueued(cpu) == 0) continue;
     let load = schedLoad(cpu);
     if ((mine != 0 && load < mine + 2) || load <= bestLoad || stealable(cpu) == 0) continue;

@@ -59,11 +59,12 @@ import {
   schedWaitNs, schedWeight, SLICE_TICKS, threadReady, threadSleep,
 } from "./sched";
 
-// Allowed calls that leave no audit record (denials always do).
-const QUIET: u32 = (1 << SYS_NULL) | (1 << SYS_YIELD) | (1 << SYS_PORT_IN) | (1 << SYS_PORT_OUT) |
-  (1 << SYS_MMIO_READ) | (1 << SYS_MMIO_WRITE) |
-  (1 << SYS_AUDIT_READ) | (1 << SYS_PROC_INFO) | (1 << SYS_IPC_STATS) | (1 << SYS_BOOT_INFO) |
-  (1 << SYS_KERNEL_INFO) | (1 << SYS_SCHED_INFO) | (1 << SYS_CPU_INFO);
+// Allowed calls that leave no audit record (denials always do, except a
+// quiet call's E_NOT_FOUND: asking whether a record exists is no denial).
+const QUIET: u64 = (<u64>1 << SYS_NULL) | (<u64>1 << SYS_YIELD) | (<u64>1 << SYS_PORT_IN) | (<u64>1 << SYS_PORT_OUT) |
+  (<u64>1 << SYS_MMIO_READ) | (<u64>1 << SYS_MMIO_WRITE) |
+  (<u64>1 << SYS_AUDIT_READ) | (<u64>1 << SYS_PROC_INFO) | (<u64>1 << SYS_IPC_STATS) | (<u64>1 << SYS_BOOT_INFO) |
+  (<u64>1 << SYS_KERNEL_INFO) | (<u64>1 << SYS_SCHED_INFO) | (<u64>1 << SYS_CPU_INFO);
 
 const CAP_BITS: u64 = LABEL_CAP_MASK << LABEL_CAP_SHIFT;
 const MAX_MEM_GROW_PAGES: u64 = 0x10000; // 4 GiB: all a 32-bit linear memory can be
@@ -122,7 +123,8 @@ export function syscallDispatch(tid: u32, number: u32, a0: u64, a1: u64, a2: u64
 // The interceptor's last step, then the caller's status: it keeps the CPU
 // unless the call blocked it or ended it.
 function finish(tid: u32, index: u32, number: u32, status: i32): u32 {
-  if (status != E_OK || ((QUIET >> number) & 1) == 0) {
+  let quiet = number < 64 && ((QUIET >> <u64>number) & 1) != 0;
+  if (!quiet || (status != E_OK && status != E_NOT_FOUND)) {
     auditRecord(pidOf(index), number < SYS_COUNT ? number : 0xff, targetKind, targetId, status);
     if (status != E_OK && targetKind == AUDIT_TARGET_ENDPOINT) endpointDenied(targetId);
   }

@@ -4,13 +4,13 @@
 // the mock's (testhooks cpu_set).
 
 import {
-  AGE_TICKS, balanceSource, bandOf, schedBand, schedBaseBand, schedCpuAdd, schedCpuOf, schedCpuPulls,
+  AGE_TICKS, balanceSource, schedEnter, bandOf, schedBand, schedBaseBand, schedCpuAdd, schedCpuOf, schedCpuPulls,
   schedCurrent, schedLoad, schedNext, schedPin, schedPriority, schedQueued, schedSetScore, schedTimerTick,
   schedTune, schedWeight, SLICE_TICKS,
 } from "../../kernel/sched";
 import { processAt, processKill, processStateOf, threadAt, zombieReap } from "../../kernel/proc";
 import { syscallDispatch } from "../../kernel/syscall";
-import { auditFind, auditLastTrace } from "../../kernel/audit";
+import { auditDeniedEvents, auditFind, auditLastTrace } from "../../kernel/audit";
 import { timerTick } from "../../kernel/state";
 import {
   AUDIT_OP_SCHED_AGE, AUDIT_OP_SCHED_BAND, AUDIT_OP_SCHED_MIGRATE, AUDIT_OP_SCHED_PREEMPT, BAND_HIGH, BAND_LOW,
@@ -23,6 +23,12 @@ import { grant, mainTid, reg, space_destroyed, spawnProcess, status, sys, system
 
 @external("testhooks", "cpu_set")
 declare function cpu_set(cpu: u32): void;
+
+// The next kernel entry runs on `cpu`.
+function onCpu(cpu: u32): void {
+  cpu_set(cpu);
+  schedEnter();
+}
 @external("testhooks", "kick_count")
 declare function kick_count(): i32;
 @external("testhooks", "kick_cpu")
@@ -44,7 +50,7 @@ function low(name: string): u32 { return threadWith(name, 100, 200, 300, 300, 50
 
 // One timer tick on CPU 0 (which keeps the time); returns what runs next.
 function tick(): u32 {
-  cpu_set(0);
+  onCpu(0);
   timerTick();
   return schedTimerTick();
 }
@@ -227,9 +233,9 @@ describe("several CPUs", () => {
     expect(schedCpuOf(b)).toBe(1);
     expect(kick_count()).toBe(kicks + 1);
     expect(kick_cpu(kicks)).toBe(1);
-    cpu_set(1);
+    onCpu(1);
     expect(schedTimerTick()).toBe(b);
-    cpu_set(0);
+    onCpu(0);
   });
 
   it("pulls work to a CPU with two fewer threads, and records the move", () => {
@@ -241,14 +247,14 @@ describe("several CPUs", () => {
     expect(schedQueued(0)).toBe(2);
     schedCpuAdd(1, 1);                           // comes online with nothing
     expect(balanceSource(1)).toBe(0);
-    cpu_set(1);
+    onCpu(1);
     let got = schedNext();
     expect(got == b || got == mainTid(cIndex)).toBe(true);
     expect(schedCpuPulls(1)).toBe(1);
     expect(schedLoad(0)).toBe(2);
     expect(schedLoad(1)).toBe(1);
     expect(balanceSource(1)).toBe(-1);           // 2 against 1: balanced enough
-    cpu_set(0);
+    onCpu(0);
     expect(lastDecision(AUDIT_OP_SCHED_MIGRATE, processAt(threadAt(got).process).pid)).toBe(true);
   });
 
@@ -261,14 +267,14 @@ describe("several CPUs", () => {
     expect(schedNext()).toBe(a);
     schedCpuAdd(1, 1);
     expect(balanceSource(1)).toBe(-1);
-    cpu_set(1);
+    onCpu(1);
     expect(schedNext()).toBe(0);
-    cpu_set(0);
+    onCpu(0);
     expect(schedCpuOf(b)).toBe(0);
     expect(schedPin(b, SCHED_UNPINNED)).toBe(E_OK);
-    cpu_set(1);
+    onCpu(1);
     expect(schedNext()).toBe(b);
-    cpu_set(0);
+    onCpu(0);
   });
 
   it("moves a queued thread when it is pinned elsewhere", () => {
@@ -276,13 +282,13 @@ describe("several CPUs", () => {
     schedCpuAdd(1, 1);
     let a = mainTid(spawnProcess("a", []));
     expect(schedNext()).toBe(a);
-    cpu_set(1);
+    onCpu(1);
     let b = mainTid(spawnProcess("b", []));
     expect(schedNext()).toBe(b);
     let c = mainTid(spawnProcess("c", []));
     expect(schedPin(c, 1)).toBe(E_OK);
     expect(schedCpuOf(c)).toBe(1);
-    cpu_set(0);
+    onCpu(0);
   });
 
   it("lets a thread killed while running on another CPU die there, on its next entry", () => {
@@ -290,11 +296,11 @@ describe("several CPUs", () => {
     schedCpuAdd(1, 1);
     let a = mainTid(spawnProcess("a", []));
     expect(schedNext()).toBe(a);
-    cpu_set(1);
+    onCpu(1);
     let bIndex = spawnProcess("b", []);
     let b = mainTid(bIndex);
     expect(schedNext()).toBe(b);                 // CPU 1 runs b
-    cpu_set(0);
+    onCpu(0);
     let destroyed = space_destroyed();
     let kicks = kick_count();
     processKill(bIndex, 0);
@@ -302,12 +308,12 @@ describe("several CPUs", () => {
     expect(kick_count()).toBe(kicks + 1);
     expect(space_destroyed()).toBe(destroyed);   // still loaded on CPU 1
     expect(processStateOf(bIndex)).toBe(PROC_DEAD);
-    cpu_set(1);
+    onCpu(1);
     zombieReap();                                 // CPU 1's next kernel entry
     expect(space_destroyed()).toBe(destroyed + 1);
     expect(threadAt(b).state).toBe(0);
     expect(schedCurrent()).toBe(0);
-    cpu_set(0);
+    onCpu(0);
   });
 });
 
@@ -326,6 +332,20 @@ describe("the scheduler's system calls", () => {
     expect(status(tid)).toBe(E_BAD_ARG);
     sys(tid, SYS_SCHED_SET, SCHED_SLOT, SLOT_SELF, SCHED_URGENCY, 900);
     expect(status(tid)).toBe(E_OK);
+  });
+
+  it("records score changes, and no denial for asking about a free tid", () => {
+    systemReset();
+    let tid = mainTid(spawnProcess("s", [grant(SCHED_SLOT, CAP_SCHED, RIGHT_READ | RIGHT_WRITE)]));
+    let denied = auditDeniedEvents();
+    sys(tid, SYS_SCHED_INFO, SCHED_SLOT, 100, 0, 0);
+    expect(status(tid)).toBe(E_NOT_FOUND);
+    expect(auditDeniedEvents()).toBe(denied);
+    sys(tid, SYS_SCHED_SET, SCHED_SLOT, SLOT_SELF, SCHED_URGENCY, 900);
+    expect(status(tid)).toBe(E_OK);
+    let r = auditFind(U64.MAX_VALUE, false, true)!;
+    expect(r.op).toBe(<u8>SYS_SCHED_SET);
+    expect(r.verdict).toBe(<i16>E_OK);
   });
 
   it("needs the capabilities", () => {
