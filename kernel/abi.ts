@@ -51,7 +51,7 @@ export const SYS_CALL: u32 = 3;          // (endpoint slot [CALL], label, w0, w1
 export const SYS_SEND: u32 = 4;          // (endpoint slot [SEND], label, w0, w1, w2, w3) asynchronous; E_QUEUE_FULL
 export const SYS_RECV: u32 = 5;          // (endpoint slot [RECEIVE], recv slot + 1, notification slot + 1) -> badge, label, w0..w3
 export const SYS_REPLY: u32 = 6;         // (label, w0, w1, w2, w3) to the caller being served
-export const SYS_REPLY_RECV: u32 = 7;    // (endpoint slot [RECEIVE], label, w0, w1, w2, w3): reply, then receive
+export const SYS_REPLY_RECV: u32 = 7;    // (endpoint slot [RECEIVE], label, w0, w1, w2, w3): reply, then receive bound as the last SYS_RECV
 export const SYS_SIGNAL: u32 = 8;        // (notification slot [SEND], bits != 0)
 export const SYS_WAIT: u32 = 9;          // (notification or irq slot [RECEIVE]) -> bits
 export const SYS_CAP_DERIVE: u32 = 10;   // (source slot, target slot, rights mask, badge)

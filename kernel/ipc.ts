@@ -301,21 +301,28 @@ export function ipcCallFast(caller: u32, ep: u32, badge: u64, label: u64, w0: u6
 }
 
 // SYS_REPLY_RECV when the caller still waits, no capability travels and
-// nothing is pending on `ep`: the caller gets the reply and runs, the server
-// waits. `recvCap` is the gid of the server's RECEIVE capability (checked).
-// Returns the caller, now running; 0: take the slow path.
-export function ipcReplyRecvFast(server: u32, ep: u32, recvCap: u32, label: u64, w0: u64, w1: u64, w2: u64, w3: u64): u32 {
+// nothing is pending on `ep` (nor on the notification it binds,
+// `notificationRef`, as ipcRecv): the caller gets the reply and runs, the
+// server waits. `recvCap` is the gid of the server's RECEIVE capability
+// (checked). Returns the caller, now running; 0: take the slow path.
+export function ipcReplyRecvFast(server: u32, ep: u32, recvCap: u32, label: u64, w0: u64, w1: u64, w2: u64, w3: u64,
+                                 notificationRef: u32): u32 {
   let st = threadAt(server);
   let c = st.replyTo;
   if (c == 0 || (label & CAP_BITS) != 0) return 0;
   let ct = threadAt(c);
   let e = endpointAt(ep);
   if (ct.generation != st.replyGen || ct.state != THREAD_BLOCKED_REPLY || e.callHead != 0 || e.count != 0) return 0;
+  if (notificationRef != 0) {
+    let n = notificationRef - 1;
+    if (notificationAt(n).word != 0 || boundElsewhere(n, server)) return 0;
+    notificationAt(n).bound = server;
+  }
   st.replyTo = 0;
   endpointAt(ct.blockedOn).replies++;
   deliverWoken(c, 0, label & LABEL_MASK, w0, w1, w2, w3);
   st.recvSlot = <u8>(label >> LABEL_RECV_SHIFT);
-  st.boundNotification = 0;
+  st.boundNotification = notificationRef;
   st.state = THREAD_BLOCKED_RECV;
   st.blockedOn = ep;
   st.recvCapGid = recvCap + 1;
@@ -497,13 +504,14 @@ export function ipcLastReplyStatus(): i32 { return replyRecvReplyStatus; }
 
 // SYS_REPLY_RECV: the reply half as SYS_REPLY, except that a missing or
 // dead caller does not stop the receive half (its status is kept for the
-// audit: ipcLastReplyStatus); then SYS_RECV. A caller that got its reply
-// runs next if the server blocks.
-export function ipcReplyRecv(tid: u32, ep: u32, recvCap: u32, label: u64, w0: u64, w1: u64, w2: u64, w3: u64, capRef: u32, capGen: u32): i32 {
+// audit: ipcLastReplyStatus); then SYS_RECV, bound to `notificationRef` as
+// ipcRecv. A caller that got its reply runs next if the server blocks.
+export function ipcReplyRecv(tid: u32, ep: u32, recvCap: u32, label: u64, w0: u64, w1: u64, w2: u64, w3: u64, capRef: u32, capGen: u32,
+                             notificationRef: u32): i32 {
   let c = replyTarget(tid);
   replyRecvReplyStatus = c < 0 ? c : E_OK;
   if (c > 0) replyDeliver(<u32>c, label, w0, w1, w2, w3, capRef, capGen);
-  let status = ipcRecv(tid, ep, <u32>(label >> LABEL_RECV_SHIFT), recvCap, 0);
+  let status = ipcRecv(tid, ep, <u32>(label >> LABEL_RECV_SHIFT), recvCap, notificationRef);
   if (c > 0) {
     if (threadAt(tid).state == THREAD_RUNNING) threadReady(<u32>c);
     else threadReadyFirst(<u32>c);

@@ -77,6 +77,7 @@ export const THREAD_ZOMBIE: u8 = <u8>SCHED_STATE_DYING;         // killed while 
 @unmanaged export class Thread {
   state: u8;
   recvSlot: u8;       // slot + 1 where a capability arriving for it goes; 0: none
+  bindSlot: u8;       // notification slot + 1 its last SYS_RECV bound; SYS_REPLY_RECV binds it again; 0: none
   process: u16;       // process index
   generation: u32;    // bumped when the thread is freed: stale references see it
   next: u32;          // queue link (tid; 0 ends the queue)

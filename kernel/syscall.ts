@@ -156,7 +156,14 @@ function finish(tid: u32, index: u32, number: u32, status: i32): u32 {
   let gid = capGid(index, <u32>slot);
   let c = capAt(gid);
   if (c.type != CAP_ENDPOINT || (c.rights & RIGHT_RECEIVE) == 0) return 0;
-  let next = ipcReplyRecvFast(tid, c.object, gid, label, w0, w1, w2, w3);
+  let t = threadAt(tid);
+  let notificationRef: u32 = 0;
+  if (t.bindSlot != 0) {
+    let n = waitable(index, <u64>t.bindSlot - 1);
+    if (n < 0) return 0;
+    notificationRef = <u32>n + 1;
+  }
+  let next = ipcReplyRecvFast(tid, c.object, gid, label, w0, w1, w2, w3, notificationRef);
   if (next != 0) auditAllowedIpc(pidOf(index), SYS_REPLY_RECV, c.object);
   return next;
 }
@@ -348,6 +355,7 @@ function sysRecv(tid: u32, index: u32, slot: u64, recvSlotRef: u64, notification
     if (n < 0) return n;
     notificationRef = <u32>n + 1;
   }
+  threadAt(tid).bindSlot = <u8>notificationSlotRef;
   return ipcRecv(tid, capAt(<u32>gid).object, <u32>recvSlotRef, <u32>gid, notificationRef);
 }
 
@@ -365,7 +373,16 @@ function sysReplyRecv(tid: u32, index: u32, slot: u64, label: u64, w0: u64, w1: 
   let status = labelCheck(index, label);
   if (status != E_OK) return status;
   let ep = capAt(<u32>gid).object;
-  status = ipcReplyRecv(tid, ep, <u32>gid, label, w0, w1, w2, w3, transferRef, transferGen);
+  // The notification the last SYS_RECV bound, looked up again: a slot that
+  // no longer holds one leaves this receive (and the next ones) unbound.
+  let t = threadAt(tid);
+  let notificationRef: u32 = 0;
+  if (t.bindSlot != 0) {
+    let n = waitable(index, <u64>t.bindSlot - 1);
+    if (n >= 0) notificationRef = <u32>n + 1;
+    else t.bindSlot = 0;
+  }
+  status = ipcReplyRecv(tid, ep, <u32>gid, label, w0, w1, w2, w3, transferRef, transferGen, notificationRef);
   let replied = ipcLastReplyStatus();
   if (replied != E_OK) auditRecord(pidOf(index), SYS_REPLY, AUDIT_TARGET_ENDPOINT, ep, replied);
   return status;

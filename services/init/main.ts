@@ -18,7 +18,7 @@ import {
 } from "../../kernel/abi";
 import {
   BootServiceInfo, CapInfo, Message, ProcInfo, bootInfo, capDelete, capInfo, errorName, exitText, isNotified,
-  kill, log, nameWord, procInfo, recv, reply, setLogSlot, sleep, spawn, spawnedPid, wait,
+  kill, log, nameWord, procInfo, recv, reply, replyRecv, setLogSlot, sleep, spawn, spawnedPid, wait,
   INIT_PS, INIT_KILL, INIT_CAPS, INIT_PING, SERVICE_RUNNING, SERVICE_NOT_STARTED, psStateWord, capsTypeWord,
   serviceStateName,
 } from "../lib";
@@ -159,17 +159,27 @@ function died(service: Service, exitCode: u64, kernelReason: string): void {
 
 // ---- requests ----
 
+// Requests come with the deaths notification bound to the receive; an
+// answer goes back with reply_recv, so init is never runnable between a
+// reply and its next receive (the caller it wakes may be in a higher band).
 function serve(): void {
+  let status = recv(SLOT_ENDPOINT, message, -1, <i32>INIT_SLOT_DEATHS);
   while (true) {
-    let status = recv(SLOT_ENDPOINT, message, -1, <i32>INIT_SLOT_DEATHS);
     if (status < 0) {
       log("init: cannot receive on slot " + SLOT_ENDPOINT.toString() + " (" + errorName(status)
         + "); supervising without answering requests");
       superviseOnly();
       return;
     }
-    if (isNotified(message)) reapDead();
-    else answer(message);
+    if (isNotified(message)) {
+      reapDead();
+      status = recv(SLOT_ENDPOINT, message, -1, <i32>INIT_SLOT_DEATHS);
+    } else if (answer(message)) {
+      status = replyRecv(SLOT_ENDPOINT, <u64><u32>answerStatus, answerWords[0], answerWords[1], answerWords[2],
+        answerWords[3], message);
+    } else {
+      status = recv(SLOT_ENDPOINT, message, -1, <i32>INIT_SLOT_DEATHS);
+    }
   }
 }
 
@@ -184,17 +194,28 @@ function superviseOnly(): void {
   }
 }
 
-@inline function replyStatus(status: i32, w0: u64 = 0, w1: u64 = 0, w2: u64 = 0, w3: u64 = 0): void {
-  reply(<u64><u32>status, w0, w1, w2, w3);
+// The answer serve() sends with reply_recv.
+let answerStatus: i32 = E_OK;
+const answerWords = new StaticArray<u64>(4);
+
+function replyStatus(status: i32, w0: u64 = 0, w1: u64 = 0, w2: u64 = 0, w3: u64 = 0): void {
+  answerStatus = status;
+  answerWords[0] = w0;
+  answerWords[1] = w1;
+  answerWords[2] = w2;
+  answerWords[3] = w3;
 }
 
-function answer(request: Message): void {
+// Sets the answer to `request`; false when it has replied already itself
+// (a kill, which reaps after its reply so the caller does not wait).
+function answer(request: Message): bool {
   let opcode = request.opcode;
   if (opcode == INIT_PING) replyStatus(E_OK);
   else if (opcode == INIT_PS) answerPs(request.w0);
-  else if (opcode == INIT_KILL) answerKill(request.w0);
+  else if (opcode == INIT_KILL) return answerKill(request.w0);
   else if (opcode == INIT_CAPS) answerCaps(request.w0, request.w1);
   else replyStatus(E_BAD_ARG);
+  return true;
 }
 
 function answerPs(index: u64): void {
@@ -208,22 +229,23 @@ function answerPs(index: u64): void {
     psStateWord(service.state, service.restarts));
 }
 
-function answerKill(pid: u64): void {
+function answerKill(pid: u64): bool {
   if (pid != 0 && pid == ownPid) {
     replyStatus(E_DENIED);
-    return;
+    return true;
   }
   let service = serviceByPid(services, pid);
   if (service === null) {
     replyStatus(E_NOT_FOUND);
-    return;
+    return true;
   }
   let status = kill(childSlot(service));
-  replyStatus(status);
+  reply(<u64><u32>status);
   if (status == E_OK) {
     log("init: killed " + service.name + " (pid " + pid.toString() + ") on request");
     reapDead(); // after the reply: the caller does not wait out the back-off
   }
+  return false;
 }
 
 function answerCaps(pid: u64, slot: u64): void {
