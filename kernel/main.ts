@@ -132,7 +132,6 @@ export function kernel_frame_free(phys: u64): void {
 
 export function kernel_syscall(tid: u32, number: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): u32 {
   schedEnter();
-  zombieReap();
   return syscallDispatch(tid, number, a0, a1, a2, a3, a4, a5);
 }
 

@@ -49,7 +49,7 @@ import {
   initService, MAX_PROCESSES, MAX_THREADS, moduleFor, NAME_BYTES, processAt, processByPid, processExit, processKillBy,
   processLive, processMemGrow, processName, processReason, processStateOf,
   serviceCount, serviceDependMask, serviceFaultCount, serviceManifest, serviceStartCount, spawnModule,
-  deviceMap, textCopy, textPut, threadAt, threadProcess, threadValid, THREAD_READY, THREAD_RUNNING,
+  deviceMap, textCopy, textPut, threadAt, threadProcess, threadValid, THREAD_READY, THREAD_RUNNING, zombieReap,
 } from "./proc";
 import {
   AGE_TICKS, CUT_HIGH, CUT_MEDIUM, schedAfterInterrupt, schedBand, schedBaseBand, schedCpuCount, schedCpuCurrent,
@@ -106,7 +106,10 @@ function capUse(index: u32, slot: u64, type: u8, rights: u8): i32 {
 // Returns the thread to run next (0: idle). The caller's status register
 // holds the outcome when it runs again.
 export function syscallDispatch(tid: u32, number: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): u32 {
-  if (!threadValid(tid) || threadAt(tid).state != THREAD_RUNNING) return schedAfterInterrupt(); // not a running user thread
+  if (!threadValid(tid) || threadAt(tid).state != THREAD_RUNNING) {
+    zombieReap(); // killed by another CPU while it ran here
+    return schedAfterInterrupt();
+  }
   let index = threadProcess(tid);
   if (number == SYS_CALL) {
     let next = callFast(tid, index, a0, a1, a2, a3, a4, a5);
