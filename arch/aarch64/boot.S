@@ -59,6 +59,92 @@
   movk \reg, #:abs_g0_nc:\sym
 .endm
 
+/* EL2 → EL1: EL1 is AArch64, nothing trapped, no stage 2, EL1 may use the
+ * physical counter and timer and the GICv3 system registers; then eret to
+ * `at_el1` in EL1h, DAIF masked. */
+.macro DROP_TO_EL1 at_el1
+  mov x9, #HCR_RW          /* EL1 is AArch64; no stage 2, nothing trapped */
+  msr hcr_el2, x9
+  mrs x9, cnthctl_el2
+  orr x9, x9, #CNTHCTL_EL1PCTEN_EL1PCEN
+  msr cnthctl_el2, x9
+  mov x9, #CPTR_EL2_NO_FP_TRAP
+  msr cptr_el2, x9
+  msr hstr_el2, xzr
+  mrs x9, midr_el1
+  msr vpidr_el2, x9
+  mrs x9, mpidr_el1
+  msr vmpidr_el2, x9
+  msr vttbr_el2, xzr
+  /* GICv3 system-register interface: let EL1 use it. */
+  mrs x9, id_aa64pfr0_el1
+  ubfx x9, x9, #24, #4
+  cbz x9, 2f
+  mrs x9, ICC_SRE_EL2
+  orr x9, x9, #ICC_SRE_SRE
+  orr x9, x9, #ICC_SRE_ENABLE  /* EL1 may use its own ICC_SRE_EL1 */
+  msr ICC_SRE_EL2, x9
+  isb
+  msr ICH_HCR_EL2, xzr
+2:
+  movz x9, #0x0800         /* SCTLR_EL1: RES1 bits only; MMU, caches off */
+  movk x9, #0x30d0, lsl #16
+  msr sctlr_el1, x9
+  mov x9, #SPSR_EL1H_MASKED
+  msr spsr_el2, x9
+  adr x9, \at_el1
+  msr elr_el2, x9
+  eret
+.endm
+
+/* The MMU on with boot.S's tables: TTBR0 the identity map (for the next
+ * instruction), TTBR1 the higher half. Clobbers x9..x11. */
+.macro MMU_ON
+  /* MAIR: attr0 Device-nGnRnE, attr1 Normal write-back, attr2 Normal non-cacheable. */
+  movz x9, #0xff00
+  movk x9, #0x0044, lsl #16
+  msr mair_el1, x9
+  /* TCR: 48-bit TTBR0 and TTBR1 halves, 4 KiB granules, walks inner
+   * shareable and write-back cacheable; IPS = the CPU's PARange (at most
+   * 48 bits, all a 4 KiB granule can address without LPA2). */
+  movz x9, #0x3510
+  movk x9, #0xb510, lsl #16
+  mrs x10, id_aa64mmfr0_el1
+  and x10, x10, #0x7
+  cmp x10, #5
+  mov x11, #5
+  csel x10, x10, x11, ls
+  bfi x9, x10, #32, #3
+  msr tcr_el1, x9
+  adrp x9, id_l0
+  msr ttbr0_el1, x9
+  adrp x9, k_l0
+  msr ttbr1_el1, x9
+  isb
+  tlbi vmalle1
+  dsb nsh
+  isb
+  /* SCTLR: RES1 bits, M (MMU), C (data cache), SA (stack alignment check),
+   * I (instruction cache). No alignment checking, no WXN. */
+  movz x9, #0x180d
+  movk x9, #0x30d0, lsl #16
+  msr sctlr_el1, x9
+  isb
+.endm
+
+/* The identity map has done its job: no more TTBR0 walks until user space
+ * gets its own tables. */
+.macro TTBR0_OFF
+  mrs x9, tcr_el1
+  orr x9, x9, #TCR_EPD0
+  msr tcr_el1, x9
+  msr ttbr0_el1, xzr
+  isb
+  tlbi vmalle1
+  dsb nsh
+  isb
+.endm
+
 /* ---- the arm64 Image header (64 bytes at the start of the image) ---- */
 .section .head.text, "ax"
 .global _head
@@ -95,38 +181,7 @@ stop:
   b stop
 
 drop_to_el1:
-  mov x9, #HCR_RW          /* EL1 is AArch64; no stage 2, nothing trapped */
-  msr hcr_el2, x9
-  mrs x9, cnthctl_el2
-  orr x9, x9, #CNTHCTL_EL1PCTEN_EL1PCEN
-  msr cnthctl_el2, x9
-  mov x9, #CPTR_EL2_NO_FP_TRAP
-  msr cptr_el2, x9
-  msr hstr_el2, xzr
-  mrs x9, midr_el1
-  msr vpidr_el2, x9
-  mrs x9, mpidr_el1
-  msr vmpidr_el2, x9
-  msr vttbr_el2, xzr
-  /* GICv3 system-register interface: let EL1 use it. */
-  mrs x9, id_aa64pfr0_el1
-  ubfx x9, x9, #24, #4
-  cbz x9, 2f
-  mrs x9, ICC_SRE_EL2
-  orr x9, x9, #ICC_SRE_SRE
-  orr x9, x9, #ICC_SRE_ENABLE  /* EL1 may use its own ICC_SRE_EL1 */
-  msr ICC_SRE_EL2, x9
-  isb
-  msr ICH_HCR_EL2, xzr
-2:
-  movz x9, #0x0800         /* SCTLR_EL1: RES1 bits only; MMU, caches off */
-  movk x9, #0x30d0, lsl #16
-  msr sctlr_el1, x9
-  mov x9, #SPSR_EL1H_MASKED
-  msr spsr_el2, x9
-  adr x9, at_el1
-  msr elr_el2, x9
-  eret
+  DROP_TO_EL1 at_el1
 
 at_el1:
   mov x9, #CPACR_FPEN
@@ -212,51 +267,13 @@ at_el1:
   b.lo 6b
   dsb sy
 
-  /* MAIR: attr0 Device-nGnRnE, attr1 Normal write-back, attr2 Normal non-cacheable. */
-  movz x9, #0xff00
-  movk x9, #0x0044, lsl #16
-  msr mair_el1, x9
-  /* TCR: 48-bit TTBR0 and TTBR1 halves, 4 KiB granules, walks inner
-   * shareable and write-back cacheable; IPS = the CPU's PARange (at most
-   * 48 bits, all a 4 KiB granule can address without LPA2). */
-  movz x9, #0x3510
-  movk x9, #0xb510, lsl #16
-  mrs x10, id_aa64mmfr0_el1
-  and x10, x10, #0x7
-  cmp x10, #5
-  mov x11, #5
-  csel x10, x10, x11, ls
-  bfi x9, x10, #32, #3
-  msr tcr_el1, x9
-  adrp x9, id_l0
-  msr ttbr0_el1, x9
-  adrp x9, k_l0
-  msr ttbr1_el1, x9
-  isb
-  tlbi vmalle1
-  dsb nsh
-  isb
-  /* SCTLR: RES1 bits, M (MMU), C (data cache), SA (stack alignment check),
-   * I (instruction cache). No alignment checking, no WXN. */
-  movz x9, #0x180d
-  movk x9, #0x30d0, lsl #16
-  msr sctlr_el1, x9
-  isb
+  MMU_ON
   mov_abs x9, higher_half
   br x9
 
 .text
 higher_half:
-  /* The identity map has done its job: no more TTBR0 walks until user
-   * space gets its own tables. */
-  mrs x9, tcr_el1
-  orr x9, x9, #TCR_EPD0
-  msr tcr_el1, x9
-  msr ttbr0_el1, xzr
-  isb
-  tlbi vmalle1
-  dsb nsh
-  isb
+  TTBR0_OFF
 
   /* Zero .bss (a reset reloads the Image but not .bss). DC ZVA zeroes a
    * whole block per instruction when the CPU allows it. */

@@ -21,14 +21,13 @@
 #include "gic.h"
 #include "paging.h"
 #include "pl011.h"
+#include "psci.h"
 #include "timer.h"
 #include "user.h"
 
 #define UART_MAP_BYTES 0x1000
 #define POWER_PSCI 2u
 #define PSCI_CONDUIT_SMC 1u
-#define PSCI_SYSTEM_OFF 0x84000008u
-#define PSCI_SYSTEM_RESET 0x84000009u
 
 extern char __kernel_start[], __kernel_end[];
 
@@ -117,26 +116,16 @@ void arch_halt_forever(void) {
   for (;;) __asm__ volatile("msr daifset, #0xf; wfi");
 }
 
-static void psci_call(uint32_t function, uint64_t conduit) {
-  register uint64_t x0 __asm__("x0") = function;
-  if (conduit == PSCI_CONDUIT_SMC)
-    __asm__ volatile("smc #0" : "+r"(x0)::"x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12",
-                     "x13", "x14", "x15", "x16", "x17", "memory");
-  else
-    __asm__ volatile("hvc #0" : "+r"(x0)::"x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12",
-                     "x13", "x14", "x15", "x16", "x17", "memory");
-}
-
 void arch_reset(uint32_t method, uint64_t arg0, uint64_t arg1) {
   (void)arg1;
-  if (method == POWER_PSCI) psci_call(PSCI_SYSTEM_RESET, arg0);
+  if (method == POWER_PSCI) psci_call(arg0 == PSCI_CONDUIT_SMC, PSCI_SYSTEM_RESET, 0, 0, 0);
   kputs("reset did not take effect (no PSCI); CPU stopped\n");
   arch_halt_forever();
 }
 
 void arch_power_off(uint32_t method, uint64_t arg0, uint64_t arg1) {
   (void)arg1;
-  if (method == POWER_PSCI) psci_call(PSCI_SYSTEM_OFF, arg0);
+  if (method == POWER_PSCI) psci_call(arg0 == PSCI_CONDUIT_SMC, PSCI_SYSTEM_OFF, 0, 0, 0);
   kputs("power-off did not take effect; CPU stopped\n");
   arch_halt_forever();
 }
