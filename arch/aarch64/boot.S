@@ -21,6 +21,14 @@
  *
  * Limine (UEFI): enters limine_entry at EL1 in the higher half on Limine's
  * own page tables; we switch to our stack and vectors and go to C.
+ *
+ * Secondary CPUs (smp.c): PSCI CPU_ON starts one at secondary_entry, MMU
+ * off, x0 = its CPU number, at EL2 or EL1; it takes steps 2 and 3, turns
+ * the MMU on with the tables step 4 built (still in place), then takes its
+ * stack and TPIDR_EL1 from its per-CPU block and goes to smp_secondary_main.
+ * Limine MP sends one to limine_secondary_entry instead, MMU on.
+ *
+ * TPIDR_EL1 always points at the running CPU's struct cpu_local (smp.h).
  */
 #define KERNEL_VMA 0xFFFFFFFF80000000
 
@@ -50,6 +58,11 @@
 
 #define BOOT_STACK_BYTES (128 * 1024)
 
+/* struct cpu_local (smp.h), struct limine_mp_info (smp.c) */
+#define CPU_LOCAL_BYTES 64
+#define CPU_STACK_TOP 0
+#define LIMINE_MP_EXTRA_ARGUMENT 32
+
 /* An absolute (link-time) value without a memory load: with the MMU off
  * every data access is Device memory, and a literal pool is not needed. */
 .macro mov_abs reg, sym
@@ -59,9 +72,10 @@
   movk \reg, #:abs_g0_nc:\sym
 .endm
 
-/* EL2 → EL1: EL1 is AArch64, nothing trapped, no stage 2, EL1 may use the
- * physical counter and timer and the GICv3 system registers; then eret to
- * `at_el1` in EL1h, DAIF masked. */
+/* EL2 → EL1, for the boot CPU and the secondaries alike: EL1 is AArch64,
+ * nothing trapped, no stage 2, EL1 may use the physical counter and timer
+ * and the GICv3 system registers; then eret to `at_el1` in EL1h, DAIF
+ * masked. */
 .macro DROP_TO_EL1 at_el1
   mov x9, #HCR_RW          /* EL1 is AArch64; no stage 2, nothing trapped */
   msr hcr_el2, x9
@@ -300,6 +314,9 @@ higher_half:
   adrp x9, boot_stack_top
   add x9, x9, :lo12:boot_stack_top
   mov sp, x9
+  adrp x9, cpu_locals      /* CPU 0's block (smp.c fills it) */
+  add x9, x9, :lo12:cpu_locals
+  msr tpidr_el1, x9
   adrp x9, exception_vectors
   add x9, x9, :lo12:exception_vectors
   msr vbar_el1, x9
@@ -325,6 +342,9 @@ limine_entry:
   adrp x9, boot_stack_top
   add x9, x9, :lo12:boot_stack_top
   mov sp, x9
+  adrp x9, cpu_locals
+  add x9, x9, :lo12:cpu_locals
+  msr tpidr_el1, x9
   adrp x9, exception_vectors
   add x9, x9, :lo12:exception_vectors
   msr vbar_el1, x9
@@ -334,6 +354,71 @@ limine_entry:
 11:
   wfi
   b 11b
+
+/* ---- secondary CPUs ---- */
+
+/* PSCI CPU_ON: physical, MMU off, x0 = the CPU number (context id). */
+.global secondary_entry
+secondary_entry:
+  msr daifset, #0xf
+  mov x19, x0
+  mrs x9, CurrentEL
+  lsr x20, x9, #2          /* EL at entry, for the online message */
+  cmp x9, #CURRENT_EL_EL2
+  b.ne 12f
+  msr cntvoff_el2, xzr     /* the same virtual count as the boot CPU */
+  DROP_TO_EL1 secondary_at_el1
+12:
+  cmp x9, #CURRENT_EL_EL1
+  b.ne stop
+secondary_at_el1:
+  mov x9, #CPACR_FPEN
+  msr cpacr_el1, x9
+  isb
+  MMU_ON
+  mov_abs x9, secondary_higher_half
+  br x9
+
+secondary_higher_half:
+  TTBR0_OFF
+  b secondary_common
+
+/* Limine MP: higher half, Limine's tables, EL1, x0 = our limine_mp_info. */
+.global limine_secondary_entry
+limine_secondary_entry:
+  msr daifset, #0xf
+  ldr x19, [x0, #LIMINE_MP_EXTRA_ARGUMENT]
+  mov x20, #1              /* Limine runs us at EL1 */
+  mov x9, #CPACR_FPEN
+  msr cpacr_el1, x9
+  /* Nothing this CPU cached while parked survives: the kernel has since
+   * closed its half to EL0 (APTable) in the shared tables. */
+  tlbi vmalle1
+  dsb nsh
+  isb
+
+/* x19 = the CPU number, x20 its entry EL: its block, its stack, the
+ * vectors, then C. */
+secondary_common:
+  adrp x9, cpu_locals
+  add x9, x9, :lo12:cpu_locals
+  mov x10, #CPU_LOCAL_BYTES
+  madd x9, x19, x10, x9
+  msr tpidr_el1, x9
+  ldr x10, [x9, #CPU_STACK_TOP]
+  mov sp, x10
+  adrp x9, exception_vectors
+  add x9, x9, :lo12:exception_vectors
+  msr vbar_el1, x9
+  isb
+  mov x29, #0
+  mov x30, #0
+  mov x0, x19
+  mov x1, x20
+  bl smp_secondary_main    /* does not return */
+13:
+  wfi
+  b 13b
 
 /* The boot page tables: written with the MMU off, so outside .bss (which
  * is zeroed later, through the MMU). k_l0 stays the TTBR1 root for good. */

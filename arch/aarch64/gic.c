@@ -1,15 +1,22 @@
 /*
  * GICv3 interrupt routing, and the one place interrupts enter the kernel.
  *
- * Two interrupts are used: the EL1 virtual timer (a PPI, configured in this
- * CPU's redistributor) and the console UART's receive interrupt (an SPI,
- * configured in the distributor and routed to this CPU by affinity). Both
- * are made Non-secure Group 1, which the CPU takes as IRQ and acknowledges
+ * Per CPU, in its own redistributor: the EL1 virtual timer (a PPI) and two
+ * SGIs, SGI_RESCHEDULE (arch_cpu_kick → kernel_irq(IRQ_RESCHEDULE)) and
+ * SGI_HALT (another CPU stopped the machine). Once, in the distributor: the
+ * console UART's receive interrupt (an SPI), routed by affinity to CPU 0.
+ * All are Non-secure Group 1, which the CPU takes as IRQ and acknowledges
  * through ICC_IAR1_EL1. Affinity routing is on (ARE), as GICv3 wants.
  *
  *   distributor   GICD_CTLR, IGROUPR, IPRIORITYR, ICFGR, IROUTER, IS/ICENABLER
  *   redistributor (RD frame) GICR_TYPER (affinity, Last), GICR_WAKER
  *                 (SGI frame, +64 KiB) GICR_IGROUPR0, IPRIORITYR, ISENABLER0
+ *   CPU interface ICC_SRE, PMR, BPR1, CTLR, IGRPEN1; ICC_SGI1R to send SGIs
+ *
+ * Redistributors are found by walking the region's frames and matching
+ * GICR_TYPER's affinity to the CPU's MPIDR; the walk maps one page per
+ * frame, once, and is done on the boot CPU (gic_cpu_prepare) before a
+ * secondary starts, so a secondary maps nothing itself.
  *
  * The UART line is level-sensitive and stays up while received bytes wait.
  * The kernel either drains the UART itself (its own shell, through
@@ -30,6 +37,7 @@
 #include "aarch64.h"
 #include "paging.h"
 #include "pl011.h"
+#include "smp.h"
 #include "timer.h"
 
 #define GICD_CTLR 0x0000
@@ -61,15 +69,40 @@
 #define GICR_WAKER_CHILDREN_ASLEEP (1u << 2)
 
 #define ICC_SRE_SRE 1u
+#define ICC_SGI1R_EL1 S3_0_C12_C11_5
+#define SGI1R_INTID_SHIFT 24
+#define SGI1R_AFF1_SHIFT 16
+#define SGI1R_AFF2_SHIFT 32
+#define SGI1R_IRM (1ull << 40)          /* every PE but this one */
+#define SGI1R_RS_SHIFT 44
+#define SGI1R_AFF3_SHIFT 48
 #define INTID_SPURIOUS_FIRST 1020u
 #define PRIORITY 0xA0u
 #define SPIN_LIMIT 1000000u
+#define MAX_REDISTRIBUTORS 64u          /* frames walked; a CPU beyond them cannot start */
+
+/* A redistributor frame seen by the walk: its affinity and its RD page. */
+struct redistributor {
+  uint32_t affinity;
+  uint64_t phys;
+  volatile uint8_t *rd;
+};
 
 static volatile uint8_t *gicd;
-static volatile uint8_t *gicr_sgi;
+static struct fdt_range gicr_region;
+static struct redistributor redistributors[MAX_REDISTRIBUTORS];
+static unsigned redistributors_seen;
+static uint64_t walk_offset;           /* next frame to look at */
+static bool walk_done;
+/* Each CPU's RD and SGI pages, filled by gic_cpu_prepare. */
+static volatile uint8_t *cpu_rd[ARCH_MAX_CPUS];
+static volatile uint8_t *cpu_sgi[ARCH_MAX_CPUS];
 static uint32_t timer_intid;
 static uint32_t uart_intid;
+/* The UART line's mask state: changed by CPU 0 after a console entry and by
+ * whichever CPU runs the owner's irq_ack, so under uart_lock. */
 static bool uart_masked;
+static volatile uint32_t uart_lock;
 
 static uint32_t read32(volatile uint8_t *base, uint32_t offset) { return *(volatile uint32_t *)(base + offset); }
 static void write32(volatile uint8_t *base, uint32_t offset, uint32_t value) { *(volatile uint32_t *)(base + offset) = value; }
@@ -79,23 +112,38 @@ static void distributor_wait(void) {
     if (i == SPIN_LIMIT) panic("gic: distributor register write never completed");
 }
 
-/* Aff3.Aff2.Aff1.Aff0 of this CPU, as GICR_TYPER[63:32] holds it. */
-static uint32_t cpu_affinity(void) {
-  uint64_t mpidr = READ_SYSREG(mpidr_el1);
-  return (uint32_t)(((mpidr >> 32) & 0xFF) << 24 | (mpidr & 0xFFFFFF));
+/* Aff3.Aff2.Aff1.Aff0, as GICR_TYPER[63:32] holds it. */
+static uint32_t affinity_of(uint64_t mpidr) { return (uint32_t)(((mpidr >> 32) & 0xFF) << 24 | (mpidr & 0xFFFFFF)); }
+
+/* The redistributor whose affinity is `affinity`, walking (and mapping the
+ * RD page of) frames not seen yet; 0 when there is none. */
+static struct redistributor *redistributor_find(uint32_t affinity) {
+  for (unsigned i = 0; i < redistributors_seen; i++)
+    if (redistributors[i].affinity == affinity) return &redistributors[i];
+  while (!walk_done && redistributors_seen < MAX_REDISTRIBUTORS && walk_offset + GICR_FRAME_BYTES <= gicr_region.size) {
+    struct redistributor *r = &redistributors[redistributors_seen++];
+    r->phys = gicr_region.base + walk_offset;
+    r->rd = paging_map_mmio(r->phys, PAGE_SIZE);
+    uint64_t typer = *(volatile uint64_t *)(r->rd + GICR_TYPER);
+    r->affinity = (uint32_t)(typer >> 32);
+    walk_offset += (typer & GICR_TYPER_VLPIS) ? GICR_FRAME_BYTES_VLPI : GICR_FRAME_BYTES;
+    if (typer & GICR_TYPER_LAST) walk_done = true;
+    if (r->affinity == affinity) return r;
+  }
+  return 0;
 }
 
-/* Finds this CPU's redistributor in the region, mapping frame by frame. */
-static volatile uint8_t *find_redistributor(const struct fdt_range *region) {
-  uint32_t affinity = cpu_affinity();
-  for (uint64_t offset = 0; offset + GICR_FRAME_BYTES <= region->size;) {
-    volatile uint8_t *rd = paging_map_mmio(region->base + offset, GICR_FRAME_BYTES);
-    uint64_t typer = *(volatile uint64_t *)(rd + GICR_TYPER);
-    if ((uint32_t)(typer >> 32) == affinity) return rd;
-    if (typer & GICR_TYPER_LAST) break;
-    offset += (typer & GICR_TYPER_VLPIS) ? GICR_FRAME_BYTES_VLPI : GICR_FRAME_BYTES;
+bool gic_cpu_prepare(uint32_t cpu, uint64_t mpidr) {
+  struct redistributor *r = redistributor_find(affinity_of(mpidr));
+  if (!r) {
+    kprintf("gic: no redistributor for MPIDR %lx in %p (+%lx)\n", mpidr, (void *)gicr_region.base, gicr_region.size);
+    return false;
   }
-  panic("gic: no redistributor for CPU affinity %x in %p (+%lx)", affinity, (void *)region->base, region->size);
+  if (cpu_rd[cpu] != r->rd) {
+    cpu_rd[cpu] = r->rd;
+    cpu_sgi[cpu] = paging_map_mmio(r->phys + GICR_SGI_FRAME, PAGE_SIZE);
+  }
+  return true;
 }
 
 static void redistributor_wake(volatile uint8_t *rd) {
@@ -104,10 +152,11 @@ static void redistributor_wake(volatile uint8_t *rd) {
     if (i == SPIN_LIMIT) panic("gic: redistributor does not wake up");
 }
 
-static void enable_ppi(uint32_t intid) {
-  write32(gicr_sgi, GICR_IGROUPR0, read32(gicr_sgi, GICR_IGROUPR0) | (1u << intid));
-  gicr_sgi[GICR_IPRIORITYR + intid] = PRIORITY;
-  write32(gicr_sgi, GICR_ISENABLER0, 1u << intid);
+/* A PPI or SGI in this CPU's SGI frame. */
+static void enable_private(volatile uint8_t *sgi_frame, uint32_t intid) {
+  write32(sgi_frame, GICR_IGROUPR0, read32(sgi_frame, GICR_IGROUPR0) | (1u << intid));
+  sgi_frame[GICR_IPRIORITYR + intid] = PRIORITY;
+  write32(sgi_frame, GICR_ISENABLER0, 1u << intid);
 }
 
 static void enable_spi(uint32_t intid) {
@@ -132,6 +181,15 @@ static void cpu_interface_enable(void) {
   isb();
 }
 
+void gic_cpu_init(void) {
+  uint32_t cpu = arch_cpu_id();
+  redistributor_wake(cpu_rd[cpu]);
+  enable_private(cpu_sgi[cpu], timer_intid);
+  enable_private(cpu_sgi[cpu], SGI_RESCHEDULE);
+  enable_private(cpu_sgi[cpu], SGI_HALT);
+  cpu_interface_enable();
+}
+
 void gic_init(const struct fdt_machine *machine) {
   gicd = paging_map_mmio(machine->gicd.base, GICD_MAP_BYTES);
   write32(gicd, GICD_CTLR, 0);
@@ -139,17 +197,32 @@ void gic_init(const struct fdt_machine *machine) {
   write32(gicd, GICD_CTLR, GICD_CTLR_ENABLE);
   distributor_wait();
 
-  volatile uint8_t *rd = find_redistributor(&machine->gicr);
-  redistributor_wake(rd);
-  gicr_sgi = rd + GICR_SGI_FRAME;
-
+  gicr_region = machine->gicr;
   timer_intid = machine->timer_intid;
   if (timer_intid < 16 || timer_intid >= 32) panic("gic: timer INTID %u is not a PPI", timer_intid);
-  enable_ppi(timer_intid);
+  if (!gic_cpu_prepare(0, READ_SYSREG(mpidr_el1))) panic("gic: the boot CPU has no redistributor");
   uart_intid = machine->uart_intid;
   if (uart_intid >= 32 && uart_intid < INTID_SPURIOUS_FIRST) enable_spi(uart_intid);
   else uart_intid = 0; /* unknown: the timer tick polls the UART */
-  cpu_interface_enable();
+  gic_cpu_init();
+}
+
+/* An SGI to the CPU with affinity `mpidr`: TargetList names Aff0 within
+ * its group of 16 (RS). Earlier stores are visible to it first. */
+void gic_send_sgi(uint64_t mpidr, uint32_t sgi) {
+  uint64_t aff0 = mpidr & 0xFF;
+  uint64_t value = (1ull << (aff0 & 15)) | ((mpidr >> 8) & 0xFF) << SGI1R_AFF1_SHIFT |
+                   (uint64_t)sgi << SGI1R_INTID_SHIFT | ((mpidr >> 16) & 0xFF) << SGI1R_AFF2_SHIFT |
+                   (aff0 >> 4) << SGI1R_RS_SHIFT | ((mpidr >> 32) & 0xFF) << SGI1R_AFF3_SHIFT;
+  __asm__ volatile("dsb ishst" ::: "memory");
+  WRITE_SYSREG(ICC_SGI1R_EL1, value);
+  isb();
+}
+
+void gic_send_sgi_others(uint32_t sgi) {
+  __asm__ volatile("dsb ishst" ::: "memory");
+  WRITE_SYSREG(ICC_SGI1R_EL1, SGI1R_IRM | (uint64_t)sgi << SGI1R_INTID_SHIFT);
+  isb();
 }
 
 /* Enables or disables an SPI at the distributor; a disable has taken effect
@@ -159,14 +232,22 @@ static void spi_enable(uint32_t intid, bool enable) {
   if (!enable) distributor_wait();
 }
 
+static void uart_state_lock(void) {
+  while (__atomic_exchange_n(&uart_lock, 1, __ATOMIC_ACQUIRE)) __asm__ volatile("yield");
+}
+
+static void uart_state_unlock(void) { __atomic_store_n(&uart_lock, 0, __ATOMIC_RELEASE); }
+
 /* One console entry; afterwards the UART's line is masked exactly when
- * received bytes still wait (see the top of the file). */
+ * received bytes still wait (see the top of the file). On CPU 0 only. */
 static uint32_t console_enter(void) {
   uint32_t next = kernel_enter_irq(IRQ_CONSOLE);
   if (uart_intid != 0) {
+    uart_state_lock();
     bool waiting = pl011_has_input();
     if (waiting != uart_masked) spi_enable(uart_intid, !waiting);
     uart_masked = waiting;
+    uart_state_unlock();
   }
   return next;
 }
@@ -178,24 +259,34 @@ uint32_t gic_handle_irq(uint32_t current) {
     timer_rearm();
     WRITE_SYSREG(ICC_EOIR1_EL1, intid);
     uint32_t next = kernel_enter_irq(IRQ_TIMER);
-    if ((uart_intid == 0 || uart_masked) && pl011_has_input()) next = console_enter();
+    /* The UART's CPU looks at it when its line cannot tell. */
+    if (arch_cpu_id() == 0 && (uart_intid == 0 || uart_masked) && pl011_has_input()) next = console_enter();
     return next;
   }
+  if (intid == SGI_RESCHEDULE) {
+    WRITE_SYSREG(ICC_EOIR1_EL1, intid);
+    return kernel_enter_irq(IRQ_RESCHEDULE);
+  }
+  if (intid == SGI_HALT) smp_halt_here(); /* the CPU that sent it reports */
   if (intid == uart_intid) {
     uint32_t next = console_enter();
     WRITE_SYSREG(ICC_EOIR1_EL1, intid); /* after the mask: a line still up is not taken again */
     return next;
   }
   WRITE_SYSREG(ICC_EOIR1_EL1, intid);
-  kprintf("gic: unexpected interrupt %u ignored\n", intid);
+  kprintf("gic: unexpected interrupt %u ignored on CPU %u\n", intid, arch_cpu_id());
   return current;
 }
 
 /* The holder of an interrupt source serviced it: let it fire again. Only
- * the console's line is ever masked; the timer is the trampoline's own. */
+ * the console's line is ever masked; the timer is the trampoline's own.
+ * Any CPU (the owner's SYS_IRQ_ACK runs wherever the owner does). */
 void arch_irq_ack(uint32_t source) {
-  if (source == IRQ_CONSOLE && uart_intid != 0 && uart_masked) {
+  if (source != IRQ_CONSOLE || uart_intid == 0) return;
+  uart_state_lock();
+  if (uart_masked) {
     uart_masked = false;
     spi_enable(uart_intid, true);
   }
+  uart_state_unlock();
 }

@@ -10,6 +10,7 @@
  *   DTB into a boot window -> the few facts the trampoline needs (fdt.c)
  *   -> UART (from now on panics are readable) -> direct map of RAM
  *   -> GIC, timer, EL0 set-up -> kernel_main(BOOT_LINUX_ARM64, DTB via the direct map)
+ * The kernel starts the other CPUs itself (arch_cpu_start, smp.c).
  */
 #include "../../boot/limine_requests.h"
 #include "../common/arch.h"
@@ -22,6 +23,7 @@
 #include "paging.h"
 #include "pl011.h"
 #include "psci.h"
+#include "smp.h"
 #include "timer.h"
 #include "user.h"
 
@@ -70,6 +72,7 @@ static bool range_in_ram(uint64_t base, uint64_t size) {
 }
 
 void arch_main_linux(uint64_t dtb_phys, uint64_t image_phys, uint64_t entry_count, uint64_t entry_el) {
+  smp_boot_cpu_init(true);
   paging_init_linux(image_phys);
   uint32_t fdt_size = 0;
   const uint8_t *fdt = paging_map_boot_dtb(dtb_phys, &fdt_size);
@@ -94,6 +97,7 @@ static uint64_t limine_dtb(uint64_t hhdm) {
 }
 
 void arch_main_limine(uint64_t entry_count) {
+  smp_boot_cpu_init(false);
   if (!limine_base_revision_supported()) arch_halt_forever();
   uint64_t hhdm = limine_hhdm_offset();
   if (hhdm == 0 || limine_kernel_virtual_base() == 0) arch_halt_forever();
@@ -112,8 +116,10 @@ void arch_main_limine(uint64_t entry_count) {
 
 /* ---- power: PSCI, through the conduit the DTB names ---- */
 
+/* Every CPU stops: the others through the halt SGI (smp.c). */
 void arch_halt_forever(void) {
-  for (;;) __asm__ volatile("msr daifset, #0xf; wfi");
+  smp_stop_others();
+  smp_halt_here();
 }
 
 void arch_reset(uint32_t method, uint64_t arg0, uint64_t arg1) {

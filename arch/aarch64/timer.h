@@ -5,6 +5,8 @@
 /* Reads CNTFRQ_EL0 and starts the clock at `start_count`. */
 void timer_init(uint64_t start_count);
 uint64_t timer_frequency(void);
+/* A secondary CPU's timer, off until the kernel starts it. */
+void timer_cpu_init(void);
 /* Arms the next tick (from the timer interrupt). */
 void timer_rearm(void);
 #endif

@@ -20,6 +20,7 @@
 #include "../wasm-rt/rt.h"
 #include "aarch64.h"
 #include "gic.h"
+#include "smp.h"
 #include "user.h"
 
 #define VECTOR_TYPE_IRQ 1u
@@ -58,7 +59,10 @@ static const char *exception_class_name(uint32_t ec) {
   }
 }
 
+/* The other CPUs are stopped first, so reports do not interleave; a CPU
+ * that finds the machine already stopping by another stays quiet. */
 static __attribute__((noreturn)) void exception_report(const struct trap_frame *f, uint64_t vector) {
+  if (!smp_stop_others()) smp_halt_here();
   uint32_t ec = (uint32_t)(f->esr >> ESR_EC_SHIFT) & 0x3F;
   uint32_t iss = (uint32_t)f->esr & ESR_ISS_MASK;
   const char *kind = vector_kinds[vector & 3];
@@ -68,7 +72,8 @@ static __attribute__((noreturn)) void exception_report(const struct trap_frame *
     panic("wasm trap: out-of-bounds memory access (address %p, native pc %p)", (void *)f->far, (void *)f->elr);
   }
   const char *what = sync ? exception_class_name(ec) : kind;
-  kprintf("\n*** CPU EXCEPTION: %s (%s exception from %s)\n", what, kind, vector_origins[(vector >> 2) & 3]);
+  kprintf("\n*** CPU EXCEPTION: %s (%s exception from %s, CPU %u)\n", what, kind, vector_origins[(vector >> 2) & 3],
+          arch_cpu_id());
   kprintf("    ESR %016lx (EC 0x%02x, ISS 0x%07x)  ELR %016lx  FAR %016lx\n", f->esr, ec, iss, f->elr, f->far);
   uint64_t sp = (vector >> 2) >= 2 ? READ_SYSREG(sp_el0) : (uint64_t)(uintptr_t)(f + 1);
   kprintf("    SPSR %016lx  SP %016lx\n", f->spsr, sp);

@@ -21,7 +21,8 @@
  * eret that follows synchronises it. Destroying a space invalidates its ASID
  * (TLBI ASIDE1IS) before the ASID or its tables are used again. 255 spaces
  * at once is far above kernel/abi.ts MAX_PROCESSES (64); space_create
- * answers 0 (no memory) beyond.
+ * answers 0 (no memory) beyond. ASIDs are global, allocated under the big
+ * kernel lock.
  *
  * EL0 may: read the virtual counter and CNTFRQ (CNTKCTL_EL1.EL0VCTEN), use
  * FP/SIMD, read and write TPIDR_EL0 (saved per thread). Everything else
@@ -40,6 +41,7 @@
 #include "aarch64.h"
 #include "gic.h"
 #include "paging.h"
+#include "smp.h"
 #include "traps.h"
 
 #define DESC_VALID (1ull << 0)
@@ -89,7 +91,6 @@
 #define VECTOR_LOWER_AARCH64 2u
 
 extern __attribute__((noreturn)) void user_return(struct thread_context *context);
-extern uint8_t boot_stack_top[];
 
 _Static_assert(__builtin_offsetof(struct thread_context, x[30]) == 240, "vectors.S CONTEXT_X30");
 _Static_assert(__builtin_offsetof(struct thread_context, elr) == 256, "vectors.S CONTEXT_ELR");
@@ -100,7 +101,6 @@ _Static_assert(__builtin_offsetof(struct thread_context, q) == 304, "vectors.S C
 _Static_assert(sizeof(struct thread_context) % 16 == 0, "SP_EL1 points at a context: 16-byte aligned");
 
 static struct thread_context contexts[MAX_THREADS];
-static uint32_t current_tid;
 /* asid_root[a]: the space ASID a belongs to; 0: free. */
 static uint64_t asid_root[ASID_COUNT];
 static uint64_t empty_root;
@@ -124,6 +124,14 @@ static bool pmu_present(void) {
 
 void user_init(void) {
   kernel_half_close();
+  /* TTBR0 walks go through an empty table under ASID 0 when no space is loaded. */
+  empty_root = frame_take();
+  if (empty_root == 0) panic("user: no frame for the empty address space");
+  asid_root[0] = empty_root;
+  user_cpu_init();
+}
+
+void user_cpu_init(void) {
   WRITE_SYSREG(cntkctl_el1, CNTKCTL_EL0VCTEN);
   if (pmu_present()) WRITE_SYSREG(pmuserenr_el0, 0);
   WRITE_SYSREG(mdscr_el1, MDSCR_TDCC);
@@ -133,10 +141,7 @@ void user_init(void) {
   WRITE_SYSREG(tpidrro_el0, 0);
   WRITE_SYSREG(fpcr, 0);
 
-  /* TTBR0 walks on, through an empty table under ASID 0. */
-  empty_root = frame_take();
-  if (empty_root == 0) panic("user: no frame for the empty address space");
-  asid_root[0] = empty_root;
+  /* TTBR0 walks on, through the empty table. */
   WRITE_SYSREG(ttbr0_el1, empty_root);
   isb();
   WRITE_SYSREG(tcr_el1, READ_SYSREG(tcr_el1) & ~TCR_EPD0);
@@ -269,14 +274,16 @@ void arch_context_set(uint32_t tid, uint32_t reg, uint64_t value) {
 
 /* ---- running threads ---- */
 
+/* On this CPU's kernel stack. */
 static __attribute__((noreturn)) void idle(void) {
-  current_tid = 0;
+  struct cpu_local *cpu = this_cpu();
+  cpu->current_tid = 0;
   __asm__ volatile(
       "mov sp, %0\n"
       "1: msr daifclr, #2\n"
       "wfi\n"
       "msr daifset, #2\n"
-      "b 1b" ::"r"(boot_stack_top));
+      "b 1b" ::"r"(cpu->stack_top));
   __builtin_unreachable();
 }
 
@@ -285,7 +292,7 @@ void user_resume(uint32_t tid) {
   struct thread_context *context = context_of(tid);
   uint64_t root = context->ttbr0 & DESC_ADDRESS;
   if (asid_root[context->ttbr0 >> ASID_SHIFT] != root) panic("thread %u runs in a destroyed address space", tid);
-  current_tid = tid;
+  this_cpu()->current_tid = tid;
   if (READ_SYSREG(ttbr0_el1) != context->ttbr0) WRITE_SYSREG(ttbr0_el1, context->ttbr0); /* eret synchronises */
   user_return(context);
 }
@@ -329,7 +336,7 @@ static uint32_t user_exception(uint32_t tid, struct thread_context *context) {
 
 /* From vectors.S user_entry, on the kernel stack, the thread's state saved. */
 __attribute__((noreturn)) void aarch64_user_entry(struct thread_context *context, uint64_t vector) {
-  uint32_t tid = current_tid;
+  uint32_t tid = this_cpu()->current_tid;
   if (context != &contexts[tid] || tid == 0) panic("entry from EL0 with no thread running (context %p)", (void *)context);
   uint32_t next;
   if (vector >> 2 == VECTOR_LOWER_AARCH64 && (vector & 3) == VECTOR_SYNC) next = user_exception(tid, context);

@@ -38,9 +38,12 @@ struct thread_context {
   __uint128_t q[32];
 } __attribute__((aligned(16)));
 
-/* EL0 access and trap controls, TTBR0 walks on, the empty space loaded.
- * Before the kernel starts. */
+/* The empty address space, then user_cpu_init for the boot CPU. Before
+ * the kernel starts. */
 void user_init(void);
+/* This CPU's EL0 access and trap controls, TTBR0 walks on, the empty
+ * space loaded. */
+void user_cpu_init(void);
 /* Runs `tid` at EL0 (0: the idle loop on the kernel stack). Never returns. */
 __attribute__((noreturn)) void user_resume(uint32_t tid);
 

@@ -10,9 +10,10 @@
  * From EL0 (vectors 8-15): SP_EL1 points at the running thread's context
  * (user.h). Everything EL0 can see is stored there before any C runs (C code
  * uses the SIMD registers): x0..x30, SP_EL0, ELR_EL1, SPSR_EL1, TPIDR_EL0,
- * FPCR, FPSR, q0..q31. Then the kernel stack, and aarch64_user_entry
- * (user.c), which enters the kernel and never comes back here: it leaves
- * through user_return, below, or the idle loop.
+ * FPCR, FPSR, q0..q31. Then this CPU's kernel stack (its per-CPU block,
+ * TPIDR_EL1, smp.h), and aarch64_user_entry (user.c), which enters the
+ * kernel and never comes back here: it leaves through user_return, below,
+ * or the idle loop.
  *
  * EL1 frame layout (struct trap_frame in traps.h), 8 bytes each:
  *   x0 .. x30 | elr spsr esr far | vector | pad      (36 slots, 288 bytes)
@@ -22,6 +23,9 @@
  *   8-11 lower EL, AArch64       12-15 lower EL, AArch32
  */
 #define FRAME_BYTES 288
+
+/* struct cpu_local (smp.h) */
+#define CPU_STACK_TOP 0
 
 /* struct thread_context (user.h) */
 #define CONTEXT_X30 240
@@ -150,8 +154,8 @@ user_entry:
   stp q30, q31, [x1, #480]
   mov x1, x0
   mov x0, sp
-  adrp x2, boot_stack_top
-  add x2, x2, :lo12:boot_stack_top
+  mrs x2, tpidr_el1
+  ldr x2, [x2, #CPU_STACK_TOP]
   mov sp, x2
   mov x29, #0              /* the end of the frame chain, for debuggers */
   mov x30, #0
