@@ -124,6 +124,7 @@ static bool block_prepare(uint32_t cpu, uint64_t mpidr) {
   block->number = cpu;
   block->current_tid = 0;
   block->mpidr = mpidr;
+  block->ttbr0 = 0;
   __atomic_store_n(&block->state, CPU_STARTING, __ATOMIC_RELEASE);
   return true;
 }

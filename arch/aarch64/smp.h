@@ -8,8 +8,9 @@
  *     8  number       the kernel's CPU number (arch_cpu_id)
  *    12  current_tid  the thread this CPU runs at EL0; 0: idle
  *    16  mpidr        its affinity (Aff3..Aff0), for SGIs
- *    24  state        CPU_OFFLINE .. CPU_ONLINE
- *    28  entry_el     the exception level it was started at (2 or 1)
+ *    24  ttbr0        what its TTBR0_EL1 holds, published after the write
+ *    32  state        CPU_OFFLINE .. CPU_ONLINE
+ *    36  entry_el     the exception level it was started at (2 or 1)
  *    64  end (one cache line each: boot.S CPU_LOCAL_BYTES)
  */
 #ifndef CAMOS_AARCH64_SMP_H
@@ -34,6 +35,7 @@ struct cpu_local {
   uint32_t number;
   uint32_t current_tid;
   uint64_t mpidr;
+  volatile uint64_t ttbr0;
   volatile uint32_t state;
   uint32_t entry_el;
 } __attribute__((aligned(64)));

@@ -24,6 +24,18 @@
  * answers 0 (no memory) beyond. ASIDs are global, allocated under the big
  * kernel lock.
  *
+ * Several CPUs. Every TLB invalidation here is broadcast (TLBI ...IS, then
+ * DSB ISH), so when space_unmap or space_destroy returns no CPU holds the
+ * old translation; no IPI is needed (docs/smp.md). One thing a broadcast
+ * TLBI cannot cover is a CPU whose TTBR0 still points at a space's tables:
+ * it may walk them again (speculatively) after the TLBI, into frames that
+ * were freed. So each CPU publishes what its TTBR0 holds (cpu_local.ttbr0,
+ * after the write and an ISB), an idle CPU loads the empty space, and
+ * space_destroy waits until no other CPU has the space loaded before it
+ * invalidates and frees. The kernel never destroys the space of a thread
+ * running on another CPU, so that wait only covers the few instructions
+ * between a kernel entry's end and that CPU's next TTBR0 write.
+ *
  * EL0 may: read the virtual counter and CNTFRQ (CNTKCTL_EL1.EL0VCTEN), use
  * FP/SIMD, read and write TPIDR_EL0 (saved per thread). Everything else
  * privileged traps and kills the thread: physical counter and timers, PMU,
@@ -42,6 +54,7 @@
 #include "gic.h"
 #include "paging.h"
 #include "smp.h"
+#include "timer.h"
 #include "traps.h"
 
 #define DESC_VALID (1ull << 0)
@@ -90,6 +103,8 @@
 #define VECTOR_IRQ 1u
 #define VECTOR_LOWER_AARCH64 2u
 
+#define UNLOAD_TIMEOUT_US 1000000u
+
 extern __attribute__((noreturn)) void user_return(struct thread_context *context);
 
 _Static_assert(__builtin_offsetof(struct thread_context, x[30]) == 240, "vectors.S CONTEXT_X30");
@@ -122,6 +137,15 @@ static bool pmu_present(void) {
   return version != 0 && version != 0xF;
 }
 
+/* TTBR0 gets `value` on this CPU, which then says so (cpu_local.ttbr0). */
+static void ttbr0_load(uint64_t value) {
+  struct cpu_local *cpu = this_cpu();
+  if (cpu->ttbr0 == value) return;
+  WRITE_SYSREG(ttbr0_el1, value);
+  isb();
+  __atomic_store_n(&cpu->ttbr0, value, __ATOMIC_RELEASE);
+}
+
 void user_init(void) {
   kernel_half_close();
   /* TTBR0 walks go through an empty table under ASID 0 when no space is loaded. */
@@ -147,6 +171,7 @@ void user_cpu_init(void) {
   WRITE_SYSREG(tcr_el1, READ_SYSREG(tcr_el1) & ~TCR_EPD0);
   isb();
   __asm__ volatile("tlbi vmalle1; dsb nsh; isb" ::: "memory");
+  __atomic_store_n(&this_cpu()->ttbr0, empty_root, __ATOMIC_RELEASE);
 }
 
 /* ---- address spaces (kernel/arch.ts space_*) ---- */
@@ -222,15 +247,28 @@ static void free_tables(uint64_t table_phys, int level) {
   kernel_frame_free(table_phys);
 }
 
-/* Off TTBR0 first if it is loaded, then its ASID's TLB entries go, and
+/* Waits until no other CPU has `root` in its TTBR0 (see the top of the
+ * file); a CPU that keeps it for a second runs a thread of a space being
+ * destroyed, which the kernel promises never happens. */
+static void wait_unloaded_elsewhere(uint64_t root) {
+  uint64_t started = counter_now(), limit = timer_frequency() * UNLOAD_TIMEOUT_US / 1000000u;
+  for (uint32_t cpu = 0; cpu < ARCH_MAX_CPUS; cpu++) {
+    struct cpu_local *other = &cpu_locals[cpu];
+    if (other == this_cpu() || __atomic_load_n(&other->state, __ATOMIC_ACQUIRE) != CPU_ONLINE) continue;
+    while ((__atomic_load_n(&other->ttbr0, __ATOMIC_ACQUIRE) & DESC_ADDRESS) == root) {
+      if (counter_now() - started > limit) panic("space_destroy: CPU %u still runs in space %p", cpu, (void *)root);
+      __asm__ volatile("yield");
+    }
+  }
+}
+
+/* Off every TTBR0 first, then its ASID's TLB entries go everywhere, and
  * only then its tables and the ASID are free for reuse. */
 void arch_space_destroy(uint64_t root) {
   uint32_t asid = asid_of(root);
   if (asid == 0) panic("space_destroy: %p is no address space", (void *)root);
-  if ((READ_SYSREG(ttbr0_el1) & DESC_ADDRESS) == root) {
-    WRITE_SYSREG(ttbr0_el1, empty_root);
-    isb();
-  }
+  if ((this_cpu()->ttbr0 & DESC_ADDRESS) == root) ttbr0_load(empty_root);
+  wait_unloaded_elsewhere(root);
   __asm__ volatile("dsb ishst; tlbi aside1is, %0; dsb ish; isb" ::"r"((uint64_t)asid << ASID_SHIFT) : "memory");
   free_tables(root, 0);
   asid_root[asid] = 0;
@@ -274,10 +312,12 @@ void arch_context_set(uint32_t tid, uint32_t reg, uint64_t value) {
 
 /* ---- running threads ---- */
 
-/* On this CPU's kernel stack. */
+/* On this CPU's kernel stack, with no user space loaded (so no space
+ * waits for an idle CPU to leave it). */
 static __attribute__((noreturn)) void idle(void) {
   struct cpu_local *cpu = this_cpu();
   cpu->current_tid = 0;
+  ttbr0_load(empty_root);
   __asm__ volatile(
       "mov sp, %0\n"
       "1: msr daifclr, #2\n"
@@ -293,7 +333,7 @@ void user_resume(uint32_t tid) {
   uint64_t root = context->ttbr0 & DESC_ADDRESS;
   if (asid_root[context->ttbr0 >> ASID_SHIFT] != root) panic("thread %u runs in a destroyed address space", tid);
   this_cpu()->current_tid = tid;
-  if (READ_SYSREG(ttbr0_el1) != context->ttbr0) WRITE_SYSREG(ttbr0_el1, context->ttbr0); /* eret synchronises */
+  ttbr0_load(context->ttbr0);
   user_return(context);
 }
 
