@@ -10,7 +10,8 @@
  *
  *   /chosen stdout-path (or an /aliases entry) -> the arm,pl011 node: reg, interrupts
  *   compatible "arm,gic-v3"                    -> reg[0] distributor, reg[1] redistributors
- *   compatible "arm,armv8-timer"               -> interrupts[2], the EL1 virtual timer
+ *   compatible "arm,armv8-timer"               -> interrupts[2], the EL1 virtual timer;
+ *                                                 interrupts[1], the EL1 physical one
  *   device_type "memory" under the root        -> reg, for the direct map
  *
  * Memory map, reservations, command line, initrd, CPUs and PSCI are the
@@ -47,7 +48,8 @@
 #define GIC_PPI 1u
 #define GIC_SPI_BASE 32u
 #define GIC_PPI_BASE 16u
-#define TIMER_VIRTUAL_INDEX 2u /* secure phys, non-secure phys, virtual, hyp */
+#define TIMER_PHYSICAL_INDEX 1u /* secure phys, non-secure phys, virtual, hyp */
+#define TIMER_VIRTUAL_INDEX 2u
 
 struct bytes {
   const uint8_t *data;
@@ -327,6 +329,7 @@ static void find_devices(struct walk *w, int depth) {
   if ((list_contains(n->compatible, "arm,armv8-timer") || list_contains(n->compatible, "arm,armv7-timer")) &&
       m->timer_intid == 0) {
     m->timer_intid = gic_intid(n->interrupts, TIMER_VIRTUAL_INDEX);
+    m->nap_timer_intid = gic_intid(n->interrupts, TIMER_PHYSICAL_INDEX);
   }
 }
 

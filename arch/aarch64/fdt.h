@@ -18,6 +18,7 @@ struct fdt_machine {
   struct fdt_range gicd;     /* GICv3 distributor */
   struct fdt_range gicr;     /* first redistributor region */
   uint32_t timer_intid;      /* EL1 virtual timer PPI as an INTID, 0 if none */
+  uint32_t nap_timer_intid;  /* EL1 physical timer PPI (smp.c's lock-wait naps), 0 if none */
   unsigned memory_count;
   struct fdt_range memory[FDT_MAX_MEMORY_RANGES]; /* /memory reg, for the direct map */
 };

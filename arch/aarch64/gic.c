@@ -78,6 +78,13 @@
 #define SGI1R_AFF3_SHIFT 48
 #define INTID_SPURIOUS_FIRST 1020u
 #define PRIORITY 0xA0u
+/* Higher (numerically lower) than PRIORITY: a CPU waiting for the big lock
+ * inside the UART's handler has that interrupt active, which holds back
+ * every interrupt of PRIORITY, also as a WFI wake-up; the nap's alarm must
+ * still get through. */
+#define PRIORITY_NAP 0x80u
+#define PMR_ALL 0xFFu                  /* every priority passes */
+#define PMR_NAP 0x90u                  /* the nap's alarm passes, nothing of PRIORITY */
 #define SPIN_LIMIT 1000000u
 #define MAX_REDISTRIBUTORS 64u          /* frames walked; a CPU beyond them cannot start */
 
@@ -98,6 +105,7 @@ static bool walk_done;
 static volatile uint8_t *cpu_rd[ARCH_MAX_CPUS];
 static volatile uint8_t *cpu_sgi[ARCH_MAX_CPUS];
 static uint32_t timer_intid;
+static uint32_t nap_intid;             /* the physical timer, for lock-wait naps; 0: none */
 static uint32_t uart_intid;
 /* The UART line's mask state: changed by CPU 0 after a console entry and by
  * whichever CPU runs the owner's irq_ack, so under uart_lock. */
@@ -153,9 +161,9 @@ static void redistributor_wake(volatile uint8_t *rd) {
 }
 
 /* A PPI or SGI in this CPU's SGI frame. */
-static void enable_private(volatile uint8_t *sgi_frame, uint32_t intid) {
+static void enable_private(volatile uint8_t *sgi_frame, uint32_t intid, uint8_t priority) {
   write32(sgi_frame, GICR_IGROUPR0, read32(sgi_frame, GICR_IGROUPR0) | (1u << intid));
-  sgi_frame[GICR_IPRIORITYR + intid] = PRIORITY;
+  sgi_frame[GICR_IPRIORITYR + intid] = priority;
   write32(sgi_frame, GICR_ISENABLER0, 1u << intid);
 }
 
@@ -174,7 +182,7 @@ static void cpu_interface_enable(void) {
   WRITE_SYSREG(ICC_SRE_EL1, READ_SYSREG(ICC_SRE_EL1) | ICC_SRE_SRE);
   isb();
   if (!(READ_SYSREG(ICC_SRE_EL1) & ICC_SRE_SRE)) panic("gic: the GICv3 system-register interface is disabled (ICC_SRE_EL1.SRE)");
-  WRITE_SYSREG(ICC_PMR_EL1, 0xFF);  /* every priority passes */
+  WRITE_SYSREG(ICC_PMR_EL1, PMR_ALL);
   WRITE_SYSREG(ICC_BPR1_EL1, 0);
   WRITE_SYSREG(ICC_CTLR_EL1, 0);    /* EOImode 0: EOIR also deactivates */
   WRITE_SYSREG(ICC_IGRPEN1_EL1, 1);
@@ -184,9 +192,10 @@ static void cpu_interface_enable(void) {
 void gic_cpu_init(void) {
   uint32_t cpu = arch_cpu_id();
   redistributor_wake(cpu_rd[cpu]);
-  enable_private(cpu_sgi[cpu], timer_intid);
-  enable_private(cpu_sgi[cpu], SGI_RESCHEDULE);
-  enable_private(cpu_sgi[cpu], SGI_HALT);
+  enable_private(cpu_sgi[cpu], timer_intid, PRIORITY);
+  enable_private(cpu_sgi[cpu], SGI_RESCHEDULE, PRIORITY);
+  enable_private(cpu_sgi[cpu], SGI_HALT, PRIORITY);
+  if (nap_intid != 0) enable_private(cpu_sgi[cpu], nap_intid, PRIORITY_NAP);
   cpu_interface_enable();
 }
 
@@ -200,6 +209,8 @@ void gic_init(const struct fdt_machine *machine) {
   gicr_region = machine->gicr;
   timer_intid = machine->timer_intid;
   if (timer_intid < 16 || timer_intid >= 32) panic("gic: timer INTID %u is not a PPI", timer_intid);
+  nap_intid = machine->nap_timer_intid;
+  if (nap_intid < 16 || nap_intid >= 32 || nap_intid == timer_intid) nap_intid = 0;
   if (!gic_cpu_prepare(0, READ_SYSREG(mpidr_el1))) panic("gic: the boot CPU has no redistributor");
   uart_intid = machine->uart_intid;
   if (uart_intid >= 32 && uart_intid < INTID_SPURIOUS_FIRST) enable_spi(uart_intid);
@@ -216,6 +227,15 @@ void gic_send_sgi(uint64_t mpidr, uint32_t sgi) {
                    (aff0 >> 4) << SGI1R_RS_SHIFT | ((mpidr >> 32) & 0xFF) << SGI1R_AFF3_SHIFT;
   __asm__ volatile("dsb ishst" ::: "memory");
   WRITE_SYSREG(ICC_SGI1R_EL1, value);
+  isb();
+}
+
+bool gic_can_nap(void) { return nap_intid != 0; }
+
+/* While a CPU naps waiting for the lock, a tick or a kick pending for it
+ * must not end the nap: it could not act on them before it has the lock. */
+void gic_nap_mask(bool napping) {
+  WRITE_SYSREG(ICC_PMR_EL1, napping ? PMR_NAP : PMR_ALL);
   isb();
 }
 
@@ -268,6 +288,11 @@ uint32_t gic_handle_irq(uint32_t current) {
     return kernel_enter_irq(IRQ_RESCHEDULE);
   }
   if (intid == SGI_HALT) smp_halt_here(); /* the CPU that sent it reports */
+  if (intid != 0 && intid == nap_intid) {
+    timer_nap_end(); /* a nap's alarm, late: nothing to do */
+    WRITE_SYSREG(ICC_EOIR1_EL1, intid);
+    return current;
+  }
   if (intid == uart_intid) {
     uint32_t next = console_enter();
     WRITE_SYSREG(ICC_EOIR1_EL1, intid); /* after the mask: a line still up is not taken again */

@@ -22,6 +22,11 @@ void gic_cpu_init(void);
 /* Sends `sgi` to the CPU with affinity `mpidr`, or to every other CPU. */
 void gic_send_sgi(uint64_t mpidr, uint32_t sgi);
 void gic_send_sgi_others(uint32_t sgi);
+/* Whether the physical timer's PPI is known and enabled, so timer_nap can
+ * wake a CPU from WFI. */
+bool gic_can_nap(void);
+/* Only the nap's alarm may interrupt while `napping` (the priority mask). */
+void gic_nap_mask(bool napping);
 /* Acknowledges one interrupt and enters the kernel for it (IRQ vector).
  * Returns the thread to run next: the kernel's answer, or `current` when
  * the interrupt entered no kernel (spurious, unknown). */

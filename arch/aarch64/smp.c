@@ -37,6 +37,8 @@
 
 #define CPU_STACK_BYTES (128 * 1024) /* as boot.S BOOT_STACK_BYTES: any CPU runs the kernel */
 #define START_TIMEOUT_US 1000000u    /* ~1 s: TCG is slow to start a vCPU */
+#define LOCK_SPIN_US 20u             /* a wait for the big lock spins this long, */
+#define LOCK_NAP_US 50u              /* then naps this long at a time */
 
 #define START_ONLINE 0
 #define START_IS_CALLER 1
@@ -188,11 +190,28 @@ void arch_cpu_kick(uint32_t cpu) {
   gic_send_sgi(cpu_locals[cpu].mpidr, SGI_RESCHEDULE);
 }
 
+static uint64_t counts_of_us(uint64_t us) { return timer_frequency() * us / 1000000u; }
+
 /* Nothing to service for the holder: TLB maintenance is broadcast by the
- * hardware (docs/smp.md). Only a stopping machine ends the wait. */
+ * hardware (docs/smp.md). A stopping machine ends the wait. A long wait
+ * naps in WFI (the physical timer as alarm) instead of spinning: under
+ * TCG with more vCPUs than free host cores, spinners take the host time
+ * the holder and the next in line need (docs/smp.md, "Waiting for the big
+ * lock"). A call long after the previous one begins a new wait. */
 void arch_lock_wait(void) {
   if (stopping_cpu != 0) smp_halt_here();
-  __asm__ volatile("yield");
+  struct cpu_local *self = this_cpu();
+  uint64_t now = counter_now();
+  if (now - self->lock_wait_last > counts_of_us(LOCK_SPIN_US)) self->lock_wait_start = now;
+  if (gic_can_nap() && now - self->lock_wait_start > counts_of_us(LOCK_SPIN_US)) {
+    gic_nap_mask(true);
+    timer_nap(now + counts_of_us(LOCK_NAP_US));
+    gic_nap_mask(false);
+    now = counter_now();
+  } else {
+    __asm__ volatile("yield");
+  }
+  self->lock_wait_last = now;
 }
 
 void smp_halt_here(void) {

@@ -11,6 +11,8 @@
  *    24  ttbr0        what its TTBR0_EL1 holds, published after the write
  *    32  state        CPU_OFFLINE .. CPU_ONLINE
  *    36  entry_el     the exception level it was started at (2 or 1)
+ *    40  lock_wait_start, 48 lock_wait_last: when this wait for the big
+ *                     kernel lock began, and its latest arch_lock_wait
  *    64  end (one cache line each: boot.S CPU_LOCAL_BYTES)
  */
 #ifndef CAMOS_AARCH64_SMP_H
@@ -38,6 +40,8 @@ struct cpu_local {
   volatile uint64_t ttbr0;
   volatile uint32_t state;
   uint32_t entry_el;
+  uint64_t lock_wait_start;
+  uint64_t lock_wait_last;
 } __attribute__((aligned(64)));
 
 extern struct cpu_local cpu_locals[ARCH_MAX_CPUS];

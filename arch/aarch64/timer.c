@@ -15,6 +15,7 @@
 #include "smp.h"
 
 #define CNTV_CTL_ENABLE 1u
+#define CNTP_CTL_ENABLE 1u
 
 static uint64_t frequency;
 static uint64_t boot_count;
@@ -58,6 +59,21 @@ void timer_rearm(void) {
   tick->next_deadline += tick->period;
   if (tick->next_deadline <= now) tick->next_deadline = now + tick->period; /* missed ticks are dropped, not replayed */
   WRITE_SYSREG(cntv_cval_el0, tick->next_deadline);
+  isb();
+}
+
+/* The EL1 physical timer, unused otherwise, as an alarm clock: WFI until
+ * `deadline` or any other interrupt, which wakes WFI even masked. */
+void timer_nap(uint64_t deadline) {
+  WRITE_SYSREG(cntp_cval_el0, deadline);
+  WRITE_SYSREG(cntp_ctl_el0, CNTP_CTL_ENABLE);
+  isb();
+  wait_for_interrupt();
+  timer_nap_end();
+}
+
+void timer_nap_end(void) {
+  WRITE_SYSREG(cntp_ctl_el0, 0);
   isb();
 }
 
