@@ -73,6 +73,13 @@ export function kernel_cpu_online(cpu: u32): u32 {
 // order they come up). They join through kernel_cpu_online once this entry
 // ends. Without services there is nothing for them to run: they stay off.
 function cpusStart(boot: BootInfo): void {
+  if (boot.cpus.length <= 1) {
+    // One CPU listed (or none): the one running. A one-CPU device tree
+    // need not say how to start it.
+    if (boot.cpus.length == 1) schedCpuHwidSet(0, boot.cpus[0].hwid);
+    println("smp: 1 CPU online");
+    return;
+  }
   let next: u32 = 1;
   let hwids: string[] = [];
   if (boot.bootCpuHwid != U64.MAX_VALUE) hwids.push("0x" + boot.bootCpuHwid.toString(16));
