@@ -1,10 +1,13 @@
 /*
- * GDT, TSS and IDT for the boot CPU, SSE enabling, and the trap dispatcher:
- * the timer enters the kernel; every CPU exception is reported on the serial
- * console and stops the machine (a fault in kernel mode is a kernel bug).
+ * GDT, TSS and IDT, SSE enabling, and the trap dispatcher: the timer
+ * enters the kernel; every CPU exception is
+ * reported on the serial console and stops the machine (a fault in kernel
+ * mode is a kernel bug). Each CPU has its own GDT (its TSS descriptor, the
+ * same selector everywhere), TSS and emergency stack; the IDT is shared.
  */
 #include "cpu.h"
 
+#include "../common/arch.h"
 #include "../common/kernel.h"
 #include "../common/kprintf.h"
 #include "../wasm-rt/rt.h"
@@ -18,6 +21,7 @@
  *   0x20 user code  0x28 TSS (two slots)
  */
 #define GDT_KERNEL_CODE 0x08
+#define GDT_KERNEL_DATA 0x10
 #define GDT_TSS 0x28
 #define GDT_ENTRIES 7
 
@@ -55,7 +59,7 @@ struct __attribute__((packed)) descriptor_pointer {
   uint64_t base;
 };
 
-static uint64_t gdt[GDT_ENTRIES] = {
+static const uint64_t gdt_template[GDT_ENTRIES] = {
     0,
     0x00AF9A000000FFFFull, /* kernel code: long mode, DPL 0 */
     0x00CF92000000FFFFull, /* kernel data */
@@ -63,9 +67,10 @@ static uint64_t gdt[GDT_ENTRIES] = {
     0x00AFFA000000FFFFull, /* user code: long mode, DPL 3 */
     0, 0,                  /* TSS, filled in at run time */
 };
-static struct tss tss;
+static uint64_t gdt[ARCH_MAX_CPUS][GDT_ENTRIES];
+static struct tss tss[ARCH_MAX_CPUS];
+static uint8_t emergency_stack[ARCH_MAX_CPUS][EMERGENCY_STACK_BYTES] __attribute__((aligned(16)));
 static struct idt_gate idt[256];
-static uint8_t emergency_stack[EMERGENCY_STACK_BYTES] __attribute__((aligned(16)));
 
 extern const uint64_t trap_stub_table[];
 
@@ -79,16 +84,22 @@ static const char *const exception_names[32] = {
     "hypervisor injection", "VMM communication", "security exception", "reserved",
 };
 
-static void gdt_load(void) {
-  uint64_t base = (uint64_t)(uintptr_t)&tss;
-  uint64_t limit = sizeof tss - 1;
-  gdt[5] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) | (((limit >> 16) & 0xF) << 48) |
-           (((base >> 24) & 0xFF) << 56);
-  gdt[6] = base >> 32;
-  tss.ist[IST_EMERGENCY - 1] = (uint64_t)(uintptr_t)(emergency_stack + EMERGENCY_STACK_BYTES);
-  tss.iomap_base = sizeof tss;
+/* CPU `cpu`'s GDT and TSS; interrupts from user mode land on
+ * `kernel_stack_top`. */
+static void gdt_load(uint32_t cpu, uint64_t kernel_stack_top) {
+  uint64_t *table = gdt[cpu];
+  struct tss *task = &tss[cpu];
+  for (unsigned i = 0; i < GDT_ENTRIES; i++) table[i] = gdt_template[i];
+  uint64_t base = (uint64_t)(uintptr_t)task;
+  uint64_t limit = sizeof *task - 1;
+  table[5] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) | (((limit >> 16) & 0xF) << 48) |
+             (((base >> 24) & 0xFF) << 56);
+  table[6] = base >> 32;
+  task->rsp[0] = kernel_stack_top;
+  task->ist[IST_EMERGENCY - 1] = (uint64_t)(uintptr_t)(emergency_stack[cpu] + EMERGENCY_STACK_BYTES);
+  task->iomap_base = sizeof *task;
 
-  struct descriptor_pointer pointer = {sizeof gdt - 1, (uint64_t)(uintptr_t)gdt};
+  struct descriptor_pointer pointer = {sizeof gdt[cpu] - 1, (uint64_t)(uintptr_t)table};
   __asm__ volatile(
       "lgdt %0\n"
       "pushq %1\n"
@@ -102,7 +113,7 @@ static void gdt_load(void) {
       "movw %%ax, %%ss\n"
       "ltr %w3\n"
       :
-      : "m"(pointer), "i"(GDT_KERNEL_CODE), "r"(0x10), "r"(GDT_TSS)
+      : "m"(pointer), "i"(GDT_KERNEL_CODE), "r"(GDT_KERNEL_DATA), "r"(GDT_TSS)
       : "rax", "memory");
 }
 
@@ -117,12 +128,15 @@ static void idt_set(unsigned vector, uint64_t handler, uint8_t ist) {
   };
 }
 
-static void idt_load(void) {
+static void idt_fill(void) {
   for (unsigned v = 0; v <= TIMER_VECTOR; v++) {
     uint8_t ist = (v == 2 || v == 8) ? IST_EMERGENCY : 0;
     idt_set(v, trap_stub_table[v], ist);
   }
   idt_set(SPURIOUS_VECTOR, trap_stub_table[TIMER_VECTOR + 1], 0);
+}
+
+static void idt_load(void) {
   struct descriptor_pointer pointer = {sizeof idt - 1, (uint64_t)(uintptr_t)idt};
   __asm__ volatile("lidt %0" ::"m"(pointer));
 }
@@ -133,12 +147,13 @@ static void sse_enable(void) {
   write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
 
-void tss_set_kernel_stack(uint64_t top) { tss.rsp[0] = top; }
-
-void cpu_init(void) {
-  gdt_load();
-  idt_load();
+/* SSE first: the compiler may use it for any copy, gdt_load's included.
+ * The boot CPU fills the shared IDT before any AP starts. */
+void cpu_init(uint32_t cpu, uint64_t kernel_stack_top) {
   sse_enable();
+  gdt_load(cpu, kernel_stack_top);
+  if (cpu == 0) idt_fill();
+  idt_load();
 }
 
 static __attribute__((noreturn)) void exception_report(struct trap_frame *f) {

@@ -13,7 +13,9 @@ struct trap_frame {
   uint64_t rip, cs, rflags, rsp, ss;
 };
 
-void cpu_init(void);
+/* GDT and TSS of CPU `cpu` (interrupts from user mode land on
+ * `kernel_stack_top`), the IDT, SSE. */
+void cpu_init(uint32_t cpu, uint64_t kernel_stack_top);
 void x86_trap(struct trap_frame *frame);
 
 #endif

@@ -23,12 +23,13 @@
 void serial_init(void);
 
 extern char __kernel_start[], __kernel_end[];
+extern uint8_t boot_stack_top[];
 
 static struct camos_handoff handoff;
 static uint64_t entry_cycles;
 
 static void common_init(void) {
-  cpu_init();
+  cpu_init(0, (uint64_t)(uintptr_t)boot_stack_top);
   apic_init();
   user_init();
   kprintf("trampoline: x86_64, LAPIC timer %lu Hz, TSC %lu MHz\n", apic_timer_hz(), tsc_hz() / 1000000);

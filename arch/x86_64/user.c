@@ -37,7 +37,6 @@
 extern void syscall_entry(void);
 extern __attribute__((noreturn)) void user_return(struct trap_frame *frame);
 extern uint8_t boot_stack_top[];
-void tss_set_kernel_stack(uint64_t top);
 
 _Static_assert(sizeof(struct trap_frame) == 22 * 8, "entry.S FRAME_BYTES");
 _Static_assert(__builtin_offsetof(struct thread_context, fpu) == 22 * 8 + 16, "entry.S CONTEXT_FPU");
@@ -56,7 +55,6 @@ void user_init(void) {
   wrmsr(MSR_STAR, (0x10ull << 48) | (0x08ull << 32));
   wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)syscall_entry);
   wrmsr(MSR_SFMASK, SFMASK_BITS);
-  tss_set_kernel_stack(boot_cpu.kernel_stack_top);
 }
 
 uint32_t user_current_tid(void) { return (uint32_t)boot_cpu.current_tid; }
