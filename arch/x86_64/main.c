@@ -13,6 +13,7 @@
 #include "apic.h"
 #include "cpu.h"
 #include "paging.h"
+#include "smp.h"
 #include "user.h"
 #include "x86.h"
 
@@ -69,6 +70,7 @@ static uint64_t multiboot2_highest_ram(const uint8_t *info) {
 
 void arch_main_multiboot2(uint32_t magic, uint32_t info_phys) {
   entry_cycles = rdtsc();
+  smp_init_boot_cpu();
   serial_init();
   if (magic != MULTIBOOT2_BOOT_MAGIC) panic("not started by a Multiboot2 loader (magic %x)", magic);
   /* Still identity-mapped here, so the low physical address is readable. */
@@ -80,6 +82,7 @@ void arch_main_multiboot2(uint32_t magic, uint32_t info_phys) {
 
 void arch_main_limine(void) {
   entry_cycles = rdtsc();
+  smp_init_boot_cpu();
   serial_init();
   if (!limine_base_revision_supported()) panic("this Limine does not support base revision 2; use Limine 8.x or later");
   if (limine_hhdm_offset() == 0 || limine_kernel_virtual_base() == 0) panic("Limine gave no HHDM or kernel address");

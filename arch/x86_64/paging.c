@@ -18,6 +18,7 @@
 #include "../common/frames.h"
 #include "../common/kernel.h"
 #include "../common/kprintf.h"
+#include "smp.h"
 #include "x86.h"
 
 #define PTE_PRESENT (1ull << 0)
@@ -51,6 +52,7 @@ static uint64_t kernel_virt_base;
 static uint64_t mmio_next = MMIO_WINDOW;
 
 uint64_t paging_hhdm_offset(void) { return hhdm_offset; }
+uint64_t paging_kernel_root(void) { return kernel_root; }
 void *arch_phys_to_virt(uint64_t phys) { return (void *)(uintptr_t)(phys + hhdm_offset); }
 uint64_t arch_kernel_virt_to_phys(const void *virt) { return (uintptr_t)virt - kernel_virt_base + kernel_phys_base; }
 
@@ -200,7 +202,7 @@ static void free_tables(uint64_t table_phys, int level) {
 
 void arch_space_destroy(uint64_t root) {
   if (root == kernel_root) panic("space_destroy of the kernel's own space");
-  if ((read_cr3() & PTE_ADDRESS) == root) write_cr3(kernel_root);
+  if ((read_cr3() & PTE_ADDRESS) == root) smp_space_load(kernel_root);
   free_tables(root, 4);
 }
 

@@ -10,6 +10,8 @@ void paging_init_multiboot2(uint64_t highest_phys);
 void paging_init_limine(uint64_t hhdm_offset, uint64_t kernel_phys_base, uint64_t kernel_virt_base);
 
 uint64_t paging_hhdm_offset(void);
+/* The kernel's own PML4 (physical): what an idle CPU runs on. */
+uint64_t paging_kernel_root(void);
 /* Maps a device range uncached; returns its kernel-virtual address. */
 void *paging_map_mmio(uint64_t phys, uint64_t bytes);
 #endif

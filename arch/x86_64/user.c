@@ -7,6 +7,10 @@
  *                                             kernel_irq / kernel_fault
  *   every entry ──► user_resume(next tid) ──► user_return (entry.S) ──► user
  *                                   (tid 0) ──► idle loop (sti; hlt)
+ *
+ * Each CPU runs this with its own per-CPU block (smp.h, through %gs) and
+ * kernel stack; the contexts are shared, and the kernel runs a thread on
+ * one CPU at a time.
  */
 #include "user.h"
 
@@ -17,13 +21,13 @@
 #include "../common/kernel.h"
 #include "../common/kprintf.h"
 #include "paging.h"
+#include "smp.h"
 #include "x86.h"
 
 #define MSR_EFER 0xC0000080
 #define MSR_STAR 0xC0000081
 #define MSR_LSTAR 0xC0000082
 #define MSR_SFMASK 0xC0000084
-#define MSR_GS_BASE 0xC0000101
 #define MSR_KERNEL_GS_BASE 0xC0000102
 #define EFER_SCE (1u << 0)
 /* Cleared on SYSCALL: IF (the kernel runs with interrupts off), TF, DF,
@@ -36,19 +40,14 @@
 
 extern void syscall_entry(void);
 extern __attribute__((noreturn)) void user_return(struct trap_frame *frame);
-extern uint8_t boot_stack_top[];
 
 _Static_assert(sizeof(struct trap_frame) == 22 * 8, "entry.S FRAME_BYTES");
 _Static_assert(__builtin_offsetof(struct thread_context, fpu) == 22 * 8 + 16, "entry.S CONTEXT_FPU");
-_Static_assert(__builtin_offsetof(struct percpu, current_tid) == 24, "entry.S PERCPU_*");
-_Static_assert(__builtin_offsetof(struct percpu, current) == 32, "traps.S %gs:32");
 
-static struct percpu boot_cpu;
 static struct thread_context contexts[MAX_THREADS];
 
+/* This CPU's SYSCALL set-up; its GS base (the per-CPU block) is set. */
 void user_init(void) {
-  boot_cpu.kernel_stack_top = (uint64_t)(uintptr_t)boot_stack_top;
-  wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)&boot_cpu);
   wrmsr(MSR_KERNEL_GS_BASE, 0);
   wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
   /* SYSCALL loads CS 0x08, SS 0x10; SYSRET loads CS 0x10+16, SS 0x10+8. */
@@ -57,7 +56,7 @@ void user_init(void) {
   wrmsr(MSR_SFMASK, SFMASK_BITS);
 }
 
-uint32_t user_current_tid(void) { return (uint32_t)boot_cpu.current_tid; }
+uint32_t user_current_tid(void) { return (uint32_t)this_cpu()->current_tid; }
 
 static struct thread_context *context_of(uint32_t tid) {
   if (tid == 0 || tid >= MAX_THREADS) panic("no context for thread %u", tid);
@@ -66,31 +65,36 @@ static struct thread_context *context_of(uint32_t tid) {
 
 /* traps.S has already saved the FPU state into the context. */
 void user_save_frame(const struct trap_frame *frame) {
-  boot_cpu.current->frame = *frame;
+  this_cpu()->current->frame = *frame;
 }
 
+/* An idle CPU holds the kernel's own space only, so no user space it ran
+ * last can be torn down under it. */
 static __attribute__((noreturn)) void idle(void) {
-  boot_cpu.current_tid = 0;
-  boot_cpu.current = 0;
+  struct percpu *self = this_cpu();
+  self->current_tid = 0;
+  self->current = 0;
+  smp_space_load(paging_kernel_root());
   __asm__ volatile(
       "movq %0, %%rsp\n"
-      "1: sti; hlt; cli; jmp 1b" ::"r"(boot_cpu.kernel_stack_top));
+      "1: sti; hlt; cli; jmp 1b" ::"r"(self->kernel_stack_top));
   __builtin_unreachable();
 }
 
 void user_resume(uint32_t tid) {
   if (tid == 0) idle();
   struct thread_context *context = context_of(tid);
-  boot_cpu.current_tid = tid;
-  boot_cpu.current = context;
-  boot_cpu.context_frame_top = (uint64_t)(uintptr_t)(&context->frame + 1);
-  if (read_cr3() != context->root) write_cr3(context->root);
+  struct percpu *self = this_cpu();
+  self->current_tid = tid;
+  self->current = context;
+  self->context_frame_top = (uint64_t)(uintptr_t)(&context->frame + 1);
+  smp_space_load(context->root);
   user_return(&context->frame);
 }
 
 /* From syscall_entry: the frame is already the current thread's context. */
 __attribute__((noreturn)) void x86_syscall(struct trap_frame *frame) {
-  uint32_t next = kernel_enter_syscall((uint32_t)boot_cpu.current_tid, (uint32_t)frame->rax, frame->rdi,
+  uint32_t next = kernel_enter_syscall(user_current_tid(), (uint32_t)frame->rax, frame->rdi,
                                        frame->rsi, frame->rdx, frame->r10, frame->r8, frame->r9);
   user_resume(next);
 }

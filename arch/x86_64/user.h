@@ -1,6 +1,7 @@
 /*
- * User mode on x86_64: per-thread contexts, the per-CPU block, entry from
- * user mode (SYSCALL, interrupts, exceptions) and the way back.
+ * User mode on x86_64: per-thread contexts, entry from user mode (SYSCALL,
+ * interrupts, exceptions) and the way back. The per-CPU block they run on
+ * is in smp.h.
  *
  * The kernel is event-driven: every entry runs to completion on the CPU's
  * one kernel stack and names the thread to run next. So a thread's whole
@@ -27,15 +28,7 @@ struct thread_context {
   uint8_t fpu[512] __attribute__((aligned(16))); /* fxsave area */
 } __attribute__((aligned(16)));
 
-/* Reached through %gs in kernel mode (offsets used by entry.S). */
-struct percpu {
-  uint64_t kernel_stack_top;     /* 0  */
-  uint64_t user_rsp;             /* 8  scratch during syscall entry */
-  uint64_t context_frame_top;    /* 16 &current->frame + sizeof frame */
-  uint64_t current_tid;          /* 24 0: idle */
-  struct thread_context *current; /* 32 */
-};
-
+/* This CPU's SYSCALL MSRs. */
 void user_init(void);
 /* Saves an interrupt or exception frame that came from user mode into the
  * current thread's context (its FPU state is saved by traps.S). */
