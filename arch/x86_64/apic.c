@@ -1,15 +1,17 @@
 /*
- * The Local APIC (timer, EOI) and the clocks.
+ * The Local APIC (timer, EOI, inter-processor interrupts) and the clocks.
  *
  * At boot the legacy 8259 PICs are remapped and masked, and the PIT's
  * channel 2 measures a 10 ms window against which the LAPIC timer and the
  * TSC are calibrated. time_ns comes from the TSC, the tick from the LAPIC
- * timer in periodic mode.
+ * timer in periodic mode. Every CPU sees its own LAPIC at the same address;
+ * an AP enables its own and reuses the boot CPU's calibration (one bus
+ * clock, and the TSCs of one package run together).
  *
- * Console input: with no I/O APIC driver yet, the UART is polled at every
- * tick and a waiting byte enters the kernel as IRQ_CONSOLE. At the kernel's
- * 100 Hz that is a 10 ms worst-case latency; QEMU's UART holds input back
- * while its FIFO is full, so nothing is lost there.
+ * Console input: with no I/O APIC driver yet, the UART is polled at CPU 0's
+ * every tick and a waiting byte enters the kernel as IRQ_CONSOLE. At the
+ * kernel's 100 Hz that is a 10 ms worst-case latency; QEMU's UART holds
+ * input back while its FIFO is full, so nothing is lost there.
  */
 #include "apic.h"
 
@@ -18,6 +20,7 @@
 #include "../common/kprintf.h"
 #include "paging.h"
 #include "cpu.h"
+#include "smp.h"
 #include "x86.h"
 
 #define MSR_APIC_BASE 0x1B
@@ -27,6 +30,8 @@
 #define LAPIC_TPR 0x080
 #define LAPIC_EOI 0x0B0
 #define LAPIC_SVR 0x0F0
+#define LAPIC_ICR_LOW 0x300
+#define LAPIC_ICR_HIGH 0x310
 #define LAPIC_LVT_TIMER 0x320
 #define LAPIC_TIMER_INITIAL 0x380
 #define LAPIC_TIMER_CURRENT 0x390
@@ -36,6 +41,7 @@
 #define LVT_MASKED (1u << 16)
 #define LVT_PERIODIC (1u << 17)
 #define TIMER_DIVIDE_BY_16 0x3
+#define ICR_DELIVERY_PENDING (1u << 12)
 
 #define PIT_HZ 1193182u
 #define PIT_CHANNEL2 0x42
@@ -91,15 +97,35 @@ static void calibrate(void) {
   ns_per_tsc_q32 = (1000000000ull << 32) / tsc_frequency;
 }
 
-void apic_init(void) {
-  pic_disable();
-  uint64_t base = rdmsr(MSR_APIC_BASE);
-  wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
-  lapic = (volatile uint32_t *)paging_map_mmio(base & ~0xFFFull, PAGE_SIZE);
+/* This CPU's LAPIC on, every interrupt priority accepted, its timer off. */
+static void lapic_enable(void) {
+  wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE);
   lapic_write(LAPIC_TPR, 0);
   lapic_write(LAPIC_SVR, SVR_ENABLE | SPURIOUS_VECTOR);
+  lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+}
+
+void apic_init(void) {
+  pic_disable();
+  lapic = (volatile uint32_t *)paging_map_mmio(rdmsr(MSR_APIC_BASE) & ~0xFFFull, PAGE_SIZE);
+  lapic_enable();
   tsc_boot = rdtsc();
   calibrate();
+}
+
+void apic_init_ap(void) { lapic_enable(); }
+
+uint32_t apic_id(void) { return lapic_read(LAPIC_ID) >> 24; }
+
+void apic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
+
+/* One IPI at a time per CPU: the previous one has left the ICR before the
+ * next is written, and this one has when we return. */
+void apic_send_ipi(uint32_t lapic_id, uint32_t command) {
+  while (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING) cpu_pause();
+  lapic_write(LAPIC_ICR_HIGH, lapic_id << 24);
+  lapic_write(LAPIC_ICR_LOW, command);
+  while (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING) cpu_pause();
 }
 
 uint64_t apic_timer_hz(void) { return lapic_hz; }
@@ -116,9 +142,9 @@ void arch_timer_start(uint32_t hz) {
 }
 
 uint32_t apic_timer_interrupt(void) {
-  lapic_write(LAPIC_EOI, 0);
+  apic_eoi();
   uint32_t next = kernel_enter_irq(IRQ_TIMER);
-  if (serial_has_input()) next = kernel_enter_irq(IRQ_CONSOLE);
+  if (this_cpu()->cpu == 0 && serial_has_input()) next = kernel_enter_irq(IRQ_CONSOLE);
   return next;
 }
 

@@ -19,7 +19,10 @@
 
 #define MULTIBOOT2_BOOT_MAGIC 0x36d76289u
 #define MULTIBOOT2_TAG_END 0
+#define MULTIBOOT2_TAG_MODULE 3
 #define MULTIBOOT2_TAG_MMAP 6
+#define MULTIBOOT2_RAM 1
+#define LOW_MEMORY_END 0x100000ull
 
 void serial_init(void);
 
@@ -32,6 +35,7 @@ static uint64_t entry_cycles;
 static void common_init(void) {
   cpu_init(0, (uint64_t)(uintptr_t)boot_stack_top);
   apic_init();
+  smp_boot_cpu_online();
   user_init();
   kprintf("trampoline: x86_64, LAPIC timer %lu Hz, TSC %lu MHz\n", apic_timer_hz(), tsc_hz() / 1000000);
 }
@@ -46,26 +50,80 @@ static void fill_handoff(uint64_t boot_magic) {
   handoff.entry_cycles = entry_cycles;
 }
 
-/* The end of the highest RAM region in the Multiboot2 memory map; the direct
- * map must reach it. (The full map is parsed by boot/multiboot2.ts.) */
-static uint64_t multiboot2_highest_ram(const uint8_t *info) {
+/* The next tag of type `type` after `tag` (0: from the first), or 0. */
+static const uint8_t *multiboot2_tag(const uint8_t *info, const uint8_t *tag, uint32_t type) {
   uint32_t total = *(const uint32_t *)info;
-  uint64_t highest = 4ull << 30;
-  for (uint32_t offset = 8; offset + 8 <= total;) {
-    uint32_t type = *(const uint32_t *)(info + offset);
+  uint32_t offset = 8;
+  if (tag) offset = (uint32_t)(tag - info) + ((*(const uint32_t *)(tag + 4) + 7) & ~7u);
+  while (offset + 8 <= total) {
+    uint32_t this_type = *(const uint32_t *)(info + offset);
     uint32_t size = *(const uint32_t *)(info + offset + 4);
-    if (type == MULTIBOOT2_TAG_END || size < 8) break;
-    if (type == MULTIBOOT2_TAG_MMAP && size >= 16) {
-      uint32_t entry_size = *(const uint32_t *)(info + offset + 8);
-      for (uint32_t e = 16; entry_size >= 24 && e + entry_size <= size; e += entry_size) {
-        const uint8_t *entry = info + offset + e;
-        uint64_t end = *(const uint64_t *)entry + *(const uint64_t *)(entry + 8);
-        if (*(const uint32_t *)(entry + 16) == 1 && end > highest) highest = end;
-      }
-    }
+    if (this_type == MULTIBOOT2_TAG_END || size < 8) break;
+    if (this_type == type) return info + offset;
     offset += (size + 7) & ~7u;
   }
+  return 0;
+}
+
+/* RAM region `index` of the memory map, as [base, end); false past the last
+ * entry. Regions of other types come back empty (0, 0). Entry: +0 u64
+ * base, +8 u64 length, +16 u32 type. */
+static bool multiboot2_ram(const uint8_t *info, uint32_t index, uint64_t *base, uint64_t *end) {
+  const uint8_t *tag = multiboot2_tag(info, 0, MULTIBOOT2_TAG_MMAP);
+  if (!tag) return false;
+  uint32_t size = *(const uint32_t *)(tag + 4);
+  uint32_t entry_size = *(const uint32_t *)(tag + 8);
+  if (entry_size < 24 || 16 + (uint64_t)(index + 1) * entry_size > size) return false;
+  const uint8_t *entry = tag + 16 + index * entry_size;
+  bool ram = *(const uint32_t *)(entry + 16) == MULTIBOOT2_RAM;
+  *base = ram ? *(const uint64_t *)entry : 0;
+  *end = ram ? *base + *(const uint64_t *)(entry + 8) : 0;
+  return true;
+}
+
+/* The end of the highest RAM region; the direct map must reach it. (The
+ * full map is parsed by boot/multiboot2.ts.) */
+static uint64_t multiboot2_highest_ram(const uint8_t *info) {
+  uint64_t highest = 4ull << 30, base, end;
+  for (uint32_t i = 0; multiboot2_ram(info, i, &base, &end); i++) {
+    if (end > highest) highest = end;
+  }
   return highest;
+}
+
+static bool overlaps(uint64_t page, uint64_t start, uint64_t end) { return page < end && start < page + PAGE_SIZE; }
+
+/* Whether `page` holds loader data the kernel still reads: the information
+ * structure itself or a module. */
+static bool multiboot2_in_use(const uint8_t *info, uint64_t info_phys, uint64_t page) {
+  if (overlaps(page, info_phys, info_phys + *(const uint32_t *)info)) return true;
+  for (const uint8_t *tag = multiboot2_tag(info, 0, MULTIBOOT2_TAG_MODULE); tag;
+       tag = multiboot2_tag(info, tag, MULTIBOOT2_TAG_MODULE)) {
+    if (overlaps(page, *(const uint32_t *)(tag + 8), *(const uint32_t *)(tag + 12))) return true;
+  }
+  return false;
+}
+
+/* The page the APs start in (smp.c, ap_start.S): below 1 MiB, where a SIPI
+ * can point; RAM by the memory map; above page 0 (the real-mode IVT and
+ * BIOS data); not loader data the kernel still reads. The kernel's frame
+ * allocator never hands out memory below 1 MiB (kernel/frames.ts), and
+ * nothing else in the kernel writes there, so the page is the trampoline's.
+ * The lowest such page; 0 if there is none. */
+static uint64_t multiboot2_start_page(const uint8_t *info, uint64_t info_phys) {
+  uint64_t best = 0, base, end;
+  for (uint32_t i = 0; multiboot2_ram(info, i, &base, &end); i++) {
+    uint64_t page = (base + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    if (page < PAGE_SIZE) page = PAGE_SIZE;
+    for (; page + PAGE_SIZE <= end && page + PAGE_SIZE <= LOW_MEMORY_END; page += PAGE_SIZE) {
+      if (best != 0 && page >= best) break;
+      if (!multiboot2_in_use(info, info_phys, page)) {
+        best = page;
+        break;
+      }
+    }
+  }
+  return best;
 }
 
 void arch_main_multiboot2(uint32_t magic, uint32_t info_phys) {
@@ -74,7 +132,9 @@ void arch_main_multiboot2(uint32_t magic, uint32_t info_phys) {
   serial_init();
   if (magic != MULTIBOOT2_BOOT_MAGIC) panic("not started by a Multiboot2 loader (magic %x)", magic);
   /* Still identity-mapped here, so the low physical address is readable. */
-  paging_init_multiboot2(multiboot2_highest_ram((const uint8_t *)(uintptr_t)info_phys));
+  const uint8_t *info = (const uint8_t *)(uintptr_t)info_phys;
+  smp_set_start_page(multiboot2_start_page(info, info_phys));
+  paging_init_multiboot2(multiboot2_highest_ram(info));
   common_init();
   fill_handoff(magic);
   user_resume(kernel_start(BOOT_MULTIBOOT2, (uint64_t)(uintptr_t)arch_phys_to_virt(info_phys), &handoff));

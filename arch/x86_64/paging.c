@@ -140,6 +140,25 @@ void paging_init_limine(uint64_t offset, uint64_t phys_base, uint64_t virt_base)
   kernel_virt_base = virt_base;
 }
 
+/* The first page tables of an AP started by SIPI (ap_start.S): the low
+ * 2 MiB, where its start page lies, identity-mapped and executable, for the
+ * instruction that turns paging on; the kernel half as the kernel's, for
+ * the jump to the image. They live in the image, so a 32-bit CR3 reaches
+ * them on a Multiboot2 boot (loaded at 2 MiB). Rebuilt for each start, so
+ * the kernel half is current. */
+static uint64_t ap_pml4[512] __attribute__((aligned(4096)));
+static uint64_t ap_pdpt_low[512] __attribute__((aligned(4096)));
+static uint64_t ap_pd_low[512] __attribute__((aligned(4096)));
+
+uint64_t paging_ap_start_root(void) {
+  const uint64_t *kernel = table_at(kernel_root);
+  for (unsigned i = 256; i < 512; i++) ap_pml4[i] = kernel[i];
+  ap_pml4[0] = arch_kernel_virt_to_phys(ap_pdpt_low) | PTE_PRESENT | PTE_WRITE;
+  ap_pdpt_low[0] = arch_kernel_virt_to_phys(ap_pd_low) | PTE_PRESENT | PTE_WRITE;
+  ap_pd_low[0] = 0 | PTE_PRESENT | PTE_WRITE | PTE_HUGE;
+  return arch_kernel_virt_to_phys(ap_pml4);
+}
+
 /* ---- user address spaces (kernel/arch.ts space_*) ----
  * The lower half (PML4 0..255) is the user's; tables there carry the user
  * bit and leaves decide the rights. */

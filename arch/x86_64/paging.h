@@ -12,6 +12,8 @@ void paging_init_limine(uint64_t hhdm_offset, uint64_t kernel_phys_base, uint64_
 uint64_t paging_hhdm_offset(void);
 /* The kernel's own PML4 (physical): what an idle CPU runs on. */
 uint64_t paging_kernel_root(void);
+/* An AP's first PML4 (physical), for ap_start.S. */
+uint64_t paging_ap_start_root(void);
 /* Maps a device range uncached; returns its kernel-virtual address. */
 void *paging_map_mmio(uint64_t phys, uint64_t bytes);
 #endif

@@ -1,23 +1,69 @@
 /*
- * SMP on x86_64: the per-CPU blocks. One CPU until the AP start-up lands
- * here.
+ * SMP on x86_64: the per-CPU blocks, starting the application processors,
+ * the reschedule and shootdown IPIs (still to come).
+ * The protocol and the vectors are in docs/smp.md "x86_64".
+ *
+ * Every function that changes shared state here runs inside a kernel entry
+ * (the caller holds the big kernel lock).
  */
 #include "smp.h"
 
+#include <string.h>
+
 #include "../common/arch.h"
+#include "../common/kernel.h"
+#include "../common/kprintf.h"
+#include "apic.h"
+#include "cpu.h"
+#include "paging.h"
+#include "user.h"
 #include "x86.h"
 
 #define MSR_GS_BASE 0xC0000101
 #define PAGE_ADDRESS 0x000FFFFFFFFFF000ull
 
-extern uint8_t boot_stack_top[];
+#define KERNEL_STACK_BYTES (128 * 1024) /* as boot.S's stack for CPU 0 */
 
-_Static_assert(__builtin_offsetof(struct percpu, kernel_stack_top) == 0, "entry.S PERCPU_KERNEL_STACK");
+/* INIT, 10 ms, SIPI, 200 us, SIPI (Intel SDM vol. 3 "MP initialization"),
+ * then up to a second for the AP to arrive: TCG is slow. */
+#define INIT_DELAY_NS 10000000ull
+#define SIPI_DELAY_NS 200000ull
+#define ARRIVAL_TIMEOUT_NS 1000000000ull
+#define XAPIC_MAX_ID 0xFEu
+
+/* ap_start.S's parameters in the start page. */
+struct ap_start_params {
+  uint32_t pml4;
+  uint32_t reserved;
+  uint64_t percpu;
+};
+
+/* What Limine gives each CPU (the MP response's entries). */
+struct limine_mp_info {
+  uint32_t processor_id;
+  uint32_t lapic_id;
+  uint64_t reserved;
+  uint64_t goto_address;   /* the parked CPU jumps here once it is written */
+  uint64_t extra_argument;
+};
+
+extern uint8_t boot_stack_top[];
+extern const uint8_t ap_start[], ap_start_params[], ap_start_end[];
+extern void ap_limine_entry(void);
+__attribute__((noreturn)) void ap_main(struct percpu *self);
+
+_Static_assert(__builtin_offsetof(struct percpu, kernel_stack_top) == 0, "entry.S, ap_start.S PERCPU_KERNEL_STACK");
 _Static_assert(__builtin_offsetof(struct percpu, current_tid) == 24, "entry.S PERCPU_*");
 _Static_assert(__builtin_offsetof(struct percpu, current) == 32, "traps.S %gs:32");
 _Static_assert(__builtin_offsetof(struct percpu, self) == 40, "this_cpu()");
+_Static_assert(__builtin_offsetof(struct percpu, start_state) == 56, "ap_start.S PERCPU_START_STATE");
+_Static_assert(__builtin_offsetof(struct limine_mp_info, extra_argument) == 24, "ap_start.S LIMINE_MP_EXTRA_ARGUMENT");
 
 static struct percpu cpus[ARCH_MAX_CPUS];
+static uint8_t ap_stacks[ARCH_MAX_CPUS - 1][KERNEL_STACK_BYTES] __attribute__((aligned(16)));
+static uint32_t cpus_started = 1;
+static uint64_t start_page; /* physical, below 1 MiB; 0 on a Limine boot */
+uint64_t ap_kernel_root;    /* ap_start.S loads it on arrival */
 
 /* ---- per-CPU blocks ---- */
 
@@ -33,17 +79,131 @@ void smp_init_boot_cpu(void) {
   percpu_enter(&cpus[0]);
 }
 
-/* The root is recorded before CR3 is written (for TLB shootdown). */
+void smp_boot_cpu_online(void) {
+  cpus[0].lapic_id = apic_id();
+  cpus[0].root = read_cr3() & PAGE_ADDRESS;
+  cpus[0].online = 1;
+}
+
+void smp_set_start_page(uint64_t phys) { start_page = phys; }
+
+/* The root is recorded before CR3 is written: a shootdown sender that reads
+ * the old value may skip this CPU, which flushes the old space's
+ * translations by the write itself, before it next runs user code. */
 void smp_space_load(uint64_t root) {
   struct percpu *self = this_cpu();
   __atomic_store_n(&self->root, root, __ATOMIC_SEQ_CST);
   if ((read_cr3() & PAGE_ADDRESS) != root) write_cr3(root);
 }
 
+static struct percpu *cpu_by_lapic(uint32_t lapic_id) {
+  for (uint32_t i = 0; i < ARCH_MAX_CPUS; i++) {
+    if (cpus[i].online && cpus[i].lapic_id == lapic_id) return &cpus[i];
+  }
+  return 0;
+}
+
+/* ---- starting an application processor ---- */
+
+/* Runs on the new CPU, on its own kernel stack, with the kernel's tables. */
+void ap_main(struct percpu *self) {
+  percpu_enter(self);
+  cpu_init(self->cpu, self->kernel_stack_top);
+  apic_init_ap();
+  user_init();
+  /* Its own id, not the one it was started by: the two agree unless a CPU
+   * that came too late took this start (ap_start.S). */
+  self->lapic_id = apic_id();
+  __atomic_store_n(&self->root, ap_kernel_root, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&self->online, 1, __ATOMIC_RELEASE);
+  user_resume(kernel_enter_cpu(self->cpu));
+}
+
+static void delay_ns(uint64_t ns) {
+  uint64_t end = arch_time_ns() + ns;
+  while (arch_time_ns() < end) cpu_pause();
+}
+
+static bool arrived(const struct percpu *target) {
+  return __atomic_load_n(&target->start_state, __ATOMIC_ACQUIRE) != START_ARMED;
+}
+
+/* Until the CPU claims its start or the deadline passes; then the start is
+ * withdrawn, and a CPU that comes later halts on arrival. */
+static int32_t arrival_wait(struct percpu *target, uint64_t deadline) {
+  while (!arrived(target)) {
+    if (arch_time_ns() > deadline) {
+      uint32_t armed = START_ARMED;
+      if (__atomic_compare_exchange_n(&target->start_state, &armed, START_ABANDONED, false, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_ACQUIRE))
+        return -1;
+    }
+    cpu_pause();
+  }
+  /* Arrived: its set-up is a few hundred instructions, and a fault there
+   * panics, so this does not need a deadline. */
+  while (!__atomic_load_n(&target->online, __ATOMIC_ACQUIRE)) cpu_pause();
+  cpus_started++;
+  return 0;
+}
+
+static void percpu_arm(uint32_t cpu) {
+  struct percpu *target = &cpus[cpu];
+  target->cpu = cpu;
+  target->kernel_stack_top = (uint64_t)(uintptr_t)(ap_stacks[cpu - 1] + KERNEL_STACK_BYTES);
+  ap_kernel_root = paging_kernel_root();
+  __atomic_store_n(&target->start_state, START_ARMED, __ATOMIC_RELEASE);
+}
+
+static int32_t start_by_sipi(uint32_t cpu, uint32_t lapic_id) {
+  uint64_t pml4 = paging_ap_start_root();
+  if (pml4 >= (1ull << 32)) return -1; /* a 32-bit CR3 cannot hold it */
+  percpu_arm(cpu);
+  uint8_t *page = arch_phys_to_virt(start_page);
+  memcpy(page, ap_start, (size_t)(ap_start_end - ap_start));
+  struct ap_start_params *params = (struct ap_start_params *)(page + (ap_start_params - ap_start));
+  params->pml4 = (uint32_t)pml4;
+  params->percpu = (uint64_t)(uintptr_t)&cpus[cpu];
+
+  uint64_t begin = arch_time_ns();
+  apic_send_ipi(lapic_id, IPI_INIT);
+  delay_ns(INIT_DELAY_NS);
+  for (int i = 0; i < 2; i++) {
+    apic_send_ipi(lapic_id, IPI_STARTUP((uint32_t)(start_page >> 12)));
+    delay_ns(SIPI_DELAY_NS);
+  }
+  return arrival_wait(&cpus[cpu], begin + ARRIVAL_TIMEOUT_NS);
+}
+
+/* Limine parked the CPU polling its goto_address. Untested: Limine cannot
+ * be booted in this project's CI (docs/smp.md). */
+static int32_t start_by_limine(uint32_t cpu, struct limine_mp_info *info) {
+  percpu_arm(cpu);
+  __atomic_store_n(&info->extra_argument, (uint64_t)(uintptr_t)&cpus[cpu], __ATOMIC_RELAXED);
+  __atomic_store_n(&info->goto_address, (uint64_t)(uintptr_t)ap_limine_entry, __ATOMIC_RELEASE);
+  return arrival_wait(&cpus[cpu], arch_time_ns() + ARRIVAL_TIMEOUT_NS);
+}
+
 int32_t arch_cpu_start(uint32_t cpu, uint32_t method, uint64_t hwid, uint64_t handle) {
-  (void)cpu, (void)method, (void)hwid, (void)handle;
+  uint32_t self = this_cpu()->lapic_id;
+  if (method == CPU_START_SIPI) {
+    if (hwid == self) return 1;
+    if (start_page == 0) return -2; /* no start page: not a Multiboot2 boot */
+    /* An INIT would reset a CPU that is already running. */
+    if (hwid > XAPIC_MAX_ID || cpus[cpu].online || cpu_by_lapic((uint32_t)hwid)) return -1;
+    return start_by_sipi(cpu, (uint32_t)hwid);
+  }
+  if (method == CPU_START_LIMINE) {
+    struct limine_mp_info *info = (struct limine_mp_info *)(uintptr_t)handle;
+    if (info == 0) return -1;
+    if (info->lapic_id == self) return 1;
+    if (cpus[cpu].online || cpu_by_lapic(info->lapic_id)) return -1;
+    return start_by_limine(cpu, info);
+  }
   return -2;
 }
+
+/* ---- not yet: the reschedule IPI and TLB shootdown ---- */
 
 void arch_cpu_kick(uint32_t cpu) { (void)cpu; }
 

@@ -1,5 +1,6 @@
 /*
- * Per-CPU blocks (docs/smp.md "x86_64").
+ * Per-CPU blocks, application-processor start-up, inter-processor
+ * interrupts and TLB shootdown (docs/smp.md "x86_64").
  */
 #ifndef CAMOS_X86_SMP_H
 #define CAMOS_X86_SMP_H
@@ -10,11 +11,12 @@
 struct thread_context;
 
 /* A CPU's own state, reached through %gs in kernel mode (GS base; the
- * user's GS is swapped in on the way out). entry.S and traps.S use the
- * offsets in the comments.
+ * user's GS is swapped in on the way out). entry.S, traps.S and
+ * ap_start.S use the offsets in the comments.
  *
  *   0 kernel_stack_top   8 user_rsp   16 context_frame_top   24 current_tid
- *  32 current   40 self   48 cpu   56 root
+ *  32 current   40 self   48 cpu   52 lapic_id   56 start_state   60 online
+ *  64 root
  */
 struct percpu {
   uint64_t kernel_stack_top;      /* 0  */
@@ -24,10 +26,20 @@ struct percpu {
   struct thread_context *current; /* 32 */
   struct percpu *self;            /* 40 this_cpu() */
   uint32_t cpu;                   /* 48 the kernel's number for it */
+  uint32_t lapic_id;              /* 52 */
+  uint32_t start_state;           /* 56 START_*, claimed by ap_start.S */
+  uint32_t online;                /* 60 set once it can take interrupts */
   /* The address space this CPU may hold translations of: written by the
-   * CPU itself before it loads CR3. */
-  uint64_t root;                  /* 56 */
+   * CPU itself before it loads CR3, read by a shootdown's sender. */
+  uint64_t root;                  /* 64 */
 };
+
+/* start_state: the BSP arms the start, and either the AP claims it on
+ * arrival or the BSP gives up on it; whichever comes first wins. */
+#define START_IDLE 0u
+#define START_ARMED 1u
+#define START_ARRIVED 2u
+#define START_ABANDONED 3u
 
 static inline struct percpu *this_cpu(void) {
   struct percpu *self;
@@ -37,8 +49,12 @@ static inline struct percpu *this_cpu(void) {
 
 /* The boot CPU's block: GS base, kernel stack. First thing at entry. */
 void smp_init_boot_cpu(void);
+/* Once the LAPIC is up: the boot CPU's LAPIC id. */
+void smp_boot_cpu_online(void);
+/* Multiboot2: the page below 1 MiB the SIPI start code is copied to. */
+void smp_set_start_page(uint64_t phys);
 
-/* Loads address space `root` on this CPU, recording it. */
+/* Loads address space `root` on this CPU, recording it for shootdowns. */
 void smp_space_load(uint64_t root);
 
 #endif
