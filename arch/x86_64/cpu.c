@@ -1,6 +1,6 @@
 /*
- * GDT, TSS and IDT, SSE enabling, and the trap dispatcher: the timer
- * enters the kernel; every CPU exception is
+ * GDT, TSS and IDT, SSE enabling, and the trap dispatcher: the timer and
+ * the inter-processor interrupts enter the kernel; every CPU exception is
  * reported on the serial console and stops the machine (a fault in kernel
  * mode is a kernel bug). Each CPU has its own GDT (its TSS descriptor, the
  * same selector everywhere), TSS and emergency stack; the IDT is shared.
@@ -12,6 +12,7 @@
 #include "../common/kprintf.h"
 #include "../wasm-rt/rt.h"
 #include "apic.h"
+#include "smp.h"
 #include "user.h"
 #include "x86.h"
 
@@ -128,12 +129,13 @@ static void idt_set(unsigned vector, uint64_t handler, uint8_t ist) {
   };
 }
 
+/* traps.S has a stub for vectors 0..LAST_STUB_VECTOR, then the spurious one. */
 static void idt_fill(void) {
-  for (unsigned v = 0; v <= TIMER_VECTOR; v++) {
+  for (unsigned v = 0; v <= LAST_STUB_VECTOR; v++) {
     uint8_t ist = (v == 2 || v == 8) ? IST_EMERGENCY : 0;
     idt_set(v, trap_stub_table[v], ist);
   }
-  idt_set(SPURIOUS_VECTOR, trap_stub_table[TIMER_VECTOR + 1], 0);
+  idt_set(SPURIOUS_VECTOR, trap_stub_table[LAST_STUB_VECTOR + 1], 0);
 }
 
 static void idt_load(void) {
@@ -181,35 +183,37 @@ static uint32_t fault_kind(uint64_t vector) {
   }
 }
 
-/* A trap from user mode: the thread's state goes into its context, the
- * kernel decides, and the CPU goes on with whichever thread it names. */
-static __attribute__((noreturn)) void user_trap(struct trap_frame *frame) {
-  user_save_frame(frame);
+/* An interrupt: the thread to run next. `interrupted` is the thread this
+ * CPU was running (0: the idle loop), which goes on when the kernel was not
+ * entered. */
+static uint32_t interrupt(uint64_t vector, uint32_t interrupted) {
+  switch (vector) {
+  case TIMER_VECTOR: return apic_timer_interrupt();
+  case KICK_VECTOR: return smp_kick_interrupt();
+  case SHOOTDOWN_VECTOR: smp_shootdown_interrupt(); return interrupted;
+  default: return interrupted; /* spurious: no EOI */
+  }
+}
+
+/* From user mode the thread's state goes into its context, the kernel
+ * decides, and the CPU goes on with whichever thread it names. In kernel
+ * mode only the idle loop takes interrupts (every entry runs with them
+ * off); any exception there is a kernel bug. */
+void x86_trap(struct trap_frame *frame) {
+  bool from_user = (frame->cs & 3) == 3;
+  uint32_t interrupted = 0;
+  if (from_user) {
+    user_save_frame(frame);
+    interrupted = user_current_tid();
+  }
   uint32_t next;
-  if (frame->vector == TIMER_VECTOR) {
-    next = apic_timer_interrupt();
-  } else if (frame->vector == SPURIOUS_VECTOR) {
-    next = user_current_tid();
-  } else if (frame->vector == 2 || frame->vector == 8 || frame->vector == 18) {
+  if (frame->vector >= TIMER_VECTOR) {
+    next = interrupt(frame->vector, interrupted);
+  } else if (!from_user || frame->vector == 2 || frame->vector == 8 || frame->vector == 18) {
     exception_report(frame); /* NMI, double fault, machine check: the machine, not the thread */
   } else {
     uint64_t address = frame->vector == 14 ? read_cr2() : frame->rip;
-    next = kernel_enter_fault(user_current_tid(), fault_kind(frame->vector), address, frame->rip, frame->error);
+    next = kernel_enter_fault(interrupted, fault_kind(frame->vector), address, frame->rip, frame->error);
   }
-  user_resume(next);
-}
-
-void x86_trap(struct trap_frame *frame) {
-  if ((frame->cs & 3) == 3) user_trap(frame);
-  switch (frame->vector) {
-  case TIMER_VECTOR: {
-    uint32_t next = apic_timer_interrupt();
-    if (next != 0) user_resume(next); /* leaves the idle loop behind */
-    return;
-  }
-  case SPURIOUS_VECTOR:
-    return; /* no EOI for spurious interrupts */
-  default:
-    exception_report(frame);
-  }
+  if (from_user || next != 0) user_resume(next); /* leaves the idle loop behind */
 }

@@ -4,7 +4,12 @@
 
 #include <stdint.h>
 
-#define TIMER_VECTOR 32
+/* Interrupt vectors. traps.S has a stub for 0..LAST_STUB_VECTOR and for
+ * the spurious vector. The NMI (2) doubles as the stop signal. */
+#define TIMER_VECTOR 32     /* this CPU's LAPIC timer */
+#define KICK_VECTOR 33      /* arch_cpu_kick: reschedule */
+#define SHOOTDOWN_VECTOR 34 /* drop a translation (smp_shootdown) */
+#define LAST_STUB_VECTOR SHOOTDOWN_VECTOR
 #define SPURIOUS_VECTOR 255
 
 struct trap_frame {

@@ -161,7 +161,10 @@ uint64_t paging_ap_start_root(void) {
 
 /* ---- user address spaces (kernel/arch.ts space_*) ----
  * The lower half (PML4 0..255) is the user's; tables there carry the user
- * bit and leaves decide the rights. */
+ * bit and leaves decide the rights. A translation that goes away (unmap,
+ * a mapping replaced, the space destroyed) is dropped on every CPU that may
+ * hold it before the call returns (smp_shootdown); a new one needs nothing,
+ * since no CPU caches a translation that was not present. */
 
 #define USER_TOP 0x0000800000000000ull
 #define MAP_WRITE (1u << 0)
@@ -190,8 +193,9 @@ int32_t arch_space_map(uint64_t root, uint64_t virt, uint64_t phys, uint32_t fla
   if (flags & MAP_WRITE) entry |= PTE_WRITE;
   if (!(flags & MAP_EXECUTE)) entry |= PTE_NO_EXECUTE;
   if (flags & MAP_DEVICE) entry |= PTE_CACHE_DISABLE | PTE_WRITE_THROUGH;
+  uint64_t old = *pte;
   *pte = entry;
-  if ((read_cr3() & PTE_ADDRESS) == root) invlpg(virt);
+  if ((old & PTE_PRESENT) && old != entry) smp_shootdown(root, virt);
   return 0;
 }
 
@@ -201,7 +205,7 @@ uint64_t arch_space_unmap(uint64_t root, uint64_t virt) {
   if (!pte || !(*pte & PTE_PRESENT)) return 0;
   uint64_t phys = *pte & PTE_ADDRESS;
   *pte = 0;
-  if ((read_cr3() & PTE_ADDRESS) == root) invlpg(virt);
+  smp_shootdown(root, virt & ~(PAGE_SIZE - 1));
   return phys;
 }
 
@@ -221,7 +225,7 @@ static void free_tables(uint64_t table_phys, int level) {
 
 void arch_space_destroy(uint64_t root) {
   if (root == kernel_root) panic("space_destroy of the kernel's own space");
-  if ((read_cr3() & PTE_ADDRESS) == root) smp_space_load(kernel_root);
+  smp_shootdown(root, SHOOTDOWN_SPACE);
   free_tables(root, 4);
 }
 

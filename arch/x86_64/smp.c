@@ -1,10 +1,11 @@
 /*
  * SMP on x86_64: the per-CPU blocks, starting the application processors,
- * the reschedule and shootdown IPIs (still to come).
+ * the reschedule and shootdown IPIs.
  * The protocol and the vectors are in docs/smp.md "x86_64".
  *
  * Every function that changes shared state here runs inside a kernel entry
- * (the caller holds the big kernel lock).
+ * (the caller holds the big kernel lock), except the answering side of a
+ * shootdown, which touches only its own CPU's block.
  */
 #include "smp.h"
 
@@ -29,6 +30,8 @@
 #define INIT_DELAY_NS 10000000ull
 #define SIPI_DELAY_NS 200000ull
 #define ARRIVAL_TIMEOUT_NS 1000000000ull
+/* A CPU that has not answered a shootdown in this long is wedged. */
+#define SHOOTDOWN_TIMEOUT_NS 5000000000ull
 #define XAPIC_MAX_ID 0xFEu
 
 /* ap_start.S's parameters in the start page. */
@@ -64,6 +67,10 @@ static uint8_t ap_stacks[ARCH_MAX_CPUS - 1][KERNEL_STACK_BYTES] __attribute__((a
 static uint32_t cpus_started = 1;
 static uint64_t start_page; /* physical, below 1 MiB; 0 on a Limine boot */
 uint64_t ap_kernel_root;    /* ap_start.S loads it on arrival */
+
+/* The shootdown in flight; one at a time, since its sender holds the lock. */
+static volatile uint64_t shootdown_root;
+static volatile uint64_t shootdown_virt;
 
 /* ---- per-CPU blocks ---- */
 
@@ -203,8 +210,75 @@ int32_t arch_cpu_start(uint32_t cpu, uint32_t method, uint64_t hwid, uint64_t ha
   return -2;
 }
 
-/* ---- not yet: the reschedule IPI and TLB shootdown ---- */
+/* ---- reschedule ---- */
 
-void arch_cpu_kick(uint32_t cpu) { (void)cpu; }
+void arch_cpu_kick(uint32_t cpu) {
+  struct percpu *target = &cpus[cpu];
+  if (!__atomic_load_n(&target->online, __ATOMIC_ACQUIRE) || target == this_cpu()) return;
+  apic_send_ipi(target->lapic_id, IPI_FIXED(KICK_VECTOR));
+}
 
-void arch_lock_wait(void) { cpu_pause(); }
+uint32_t smp_kick_interrupt(void) {
+  apic_eoi();
+  return kernel_enter_irq(IRQ_RESCHEDULE);
+}
+
+/* ---- TLB shootdown ----
+ * The sender (holding the big lock) publishes the request, marks each
+ * online CPU that has `root` loaded, sends each an IPI and waits until
+ * every mark is cleared. A target answers in the IPI's handler, or, when
+ * it is spinning for the big lock with interrupts off, in arch_lock_wait;
+ * the IPI then finds nothing left to do. */
+
+/* Drops this CPU's translation of the request, if it has `root` loaded. */
+static void tlb_drop(uint64_t root, uint64_t virt) {
+  if ((read_cr3() & PAGE_ADDRESS) != root) return;
+  if (virt == SHOOTDOWN_SPACE) smp_space_load(paging_kernel_root());
+  else invlpg(virt);
+}
+
+static void shootdown_answer(void) {
+  struct percpu *self = this_cpu();
+  if (!__atomic_load_n(&self->shootdown_pending, __ATOMIC_ACQUIRE)) return;
+  tlb_drop(shootdown_root, shootdown_virt);
+  __atomic_store_n(&self->shootdown_pending, 0, __ATOMIC_RELEASE);
+}
+
+void smp_shootdown(uint64_t root, uint64_t virt) {
+  tlb_drop(root, virt);
+  if (cpus_started == 1) return;
+  struct percpu *self = this_cpu();
+  shootdown_root = root;
+  shootdown_virt = virt;
+  /* The page-table store before the reads of the other CPUs' roots (their
+   * side: smp_space_load). */
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  uint32_t targets = 0;
+  for (uint32_t i = 0; i < ARCH_MAX_CPUS; i++) {
+    struct percpu *other = &cpus[i];
+    if (other == self || !__atomic_load_n(&other->online, __ATOMIC_ACQUIRE)) continue;
+    if (__atomic_load_n(&other->root, __ATOMIC_SEQ_CST) != root) continue;
+    __atomic_store_n(&other->shootdown_pending, 1, __ATOMIC_RELEASE);
+    apic_send_ipi(other->lapic_id, IPI_FIXED(SHOOTDOWN_VECTOR));
+    targets |= 1u << i;
+  }
+  if (targets == 0) return;
+  uint64_t deadline = arch_time_ns() + SHOOTDOWN_TIMEOUT_NS;
+  for (uint32_t i = 0; i < ARCH_MAX_CPUS; i++) {
+    if (!(targets & (1u << i))) continue;
+    while (__atomic_load_n(&cpus[i].shootdown_pending, __ATOMIC_ACQUIRE)) {
+      if (arch_time_ns() > deadline) panic("TLB shootdown: CPU %u did not answer", i);
+      cpu_pause();
+    }
+  }
+}
+
+void smp_shootdown_interrupt(void) {
+  apic_eoi();
+  shootdown_answer();
+}
+
+void arch_lock_wait(void) {
+  cpu_pause();
+  shootdown_answer();
+}

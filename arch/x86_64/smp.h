@@ -16,7 +16,7 @@ struct thread_context;
  *
  *   0 kernel_stack_top   8 user_rsp   16 context_frame_top   24 current_tid
  *  32 current   40 self   48 cpu   52 lapic_id   56 start_state   60 online
- *  64 root
+ *  64 root   72 shootdown_pending
  */
 struct percpu {
   uint64_t kernel_stack_top;      /* 0  */
@@ -32,6 +32,7 @@ struct percpu {
   /* The address space this CPU may hold translations of: written by the
    * CPU itself before it loads CR3, read by a shootdown's sender. */
   uint64_t root;                  /* 64 */
+  uint32_t shootdown_pending;     /* 72 set by the sender, cleared once done */
 };
 
 /* start_state: the BSP arms the start, and either the AP claims it on
@@ -56,5 +57,14 @@ void smp_set_start_page(uint64_t phys);
 
 /* Loads address space `root` on this CPU, recording it for shootdowns. */
 void smp_space_load(uint64_t root);
+/* Makes every CPU drop its translation of `virt` in `root`, or (virt =
+ * SHOOTDOWN_SPACE) its use of `root` altogether; returns once done.
+ * Caller holds the big kernel lock. */
+#define SHOOTDOWN_SPACE (~0ull)
+void smp_shootdown(uint64_t root, uint64_t virt);
+
+/* Interrupt handlers (cpu.c): the thread to run next. */
+uint32_t smp_kick_interrupt(void);
+void smp_shootdown_interrupt(void);
 
 #endif

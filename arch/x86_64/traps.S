@@ -53,6 +53,8 @@ STUB 29, 1
 STUB 30, 1
 STUB 31, 0
 STUB 32, 0
+STUB 33, 0
+STUB 34, 0
 STUB 255, 0
 
 trap_common:
@@ -82,12 +84,13 @@ trap_common:
   addq $16, %rsp
   iretq
 
-/* The table cpu.c installs in the IDT, vectors 0..32 then 255. */
+/* The table cpu.c installs in the IDT, vectors 0..LAST_STUB_VECTOR (cpu.h)
+ * then 255. */
 .section .rodata
 .balign 8
 .global trap_stub_table
 trap_stub_table:
-  .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32
+  .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34
   .quad trap_stub_\v
   .endr
   .quad trap_stub_255

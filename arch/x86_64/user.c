@@ -69,7 +69,7 @@ void user_save_frame(const struct trap_frame *frame) {
 }
 
 /* An idle CPU holds the kernel's own space only, so no user space it ran
- * last can be torn down under it. */
+ * last can be torn down under it (smp_shootdown). */
 static __attribute__((noreturn)) void idle(void) {
   struct percpu *self = this_cpu();
   self->current_tid = 0;
