@@ -158,12 +158,14 @@ void cpu_init(uint32_t cpu, uint64_t kernel_stack_top) {
   idt_load();
 }
 
+/* The first CPU to report stops the others; a second one stays quiet. */
 static __attribute__((noreturn)) void exception_report(struct trap_frame *f) {
+  if (!smp_stop_others()) cpu_halt();
   uint64_t cr2 = read_cr2();
   if (f->vector == 14 && rt_fault_is_memory_guard(cr2)) {
     panic("wasm trap: out-of-bounds memory access (address %p, native pc %p)", (void *)cr2, (void *)f->rip);
   }
-  kprintf("\n*** CPU EXCEPTION %lu: %s\n", f->vector, exception_names[f->vector & 31]);
+  kprintf("\n*** CPU EXCEPTION %lu: %s (CPU %u)\n", f->vector, exception_names[f->vector & 31], smp_cpu_for_report());
   kprintf("    rip %016lx  error %016lx  cr2 %016lx\n", f->rip, f->error, cr2);
   kprintf("    rsp %016lx  rflags %016lx  cs %lx\n", f->rsp, f->rflags, f->cs);
   kprintf("    rax %016lx  rbx %016lx  rcx %016lx  rdx %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
@@ -200,6 +202,8 @@ static uint32_t interrupt(uint64_t vector, uint32_t interrupted) {
  * mode only the idle loop takes interrupts (every entry runs with them
  * off); any exception there is a kernel bug. */
 void x86_trap(struct trap_frame *frame) {
+  /* Before anything that reads %gs: an NMI can land where GS is the user's. */
+  if (frame->vector == 2 && smp_stopping()) cpu_halt(); /* another CPU is reporting */
   bool from_user = (frame->cs & 3) == 3;
   uint32_t interrupted = 0;
   if (from_user) {

@@ -159,8 +159,11 @@ void arch_main_limine(void) {
 #define KBC_PULSE_RESET 0xFE
 #define POWER_ACPI_PORT 1
 
+/* The other CPUs stop too (an NMI); the first CPU to get here says how
+ * far SMP got, a later one stays quiet. */
 void arch_halt_forever(void) {
-  for (;;) __asm__ volatile("cli; hlt");
+  if (smp_stop_others()) smp_report();
+  cpu_halt();
 }
 
 /* The chipset's reset, whatever the power method (ACPI's RESET_REG is

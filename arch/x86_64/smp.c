@@ -1,11 +1,11 @@
 /*
  * SMP on x86_64: the per-CPU blocks, starting the application processors,
- * the reschedule and shootdown IPIs.
+ * the reschedule and shootdown IPIs, and stopping the machine for a report.
  * The protocol and the vectors are in docs/smp.md "x86_64".
  *
  * Every function that changes shared state here runs inside a kernel entry
  * (the caller holds the big kernel lock), except the answering side of a
- * shootdown, which touches only its own CPU's block.
+ * shootdown and the stop, which touch only their own CPU's block.
  */
 #include "smp.h"
 
@@ -71,6 +71,11 @@ uint64_t ap_kernel_root;    /* ap_start.S loads it on arrival */
 /* The shootdown in flight; one at a time, since its sender holds the lock. */
 static volatile uint64_t shootdown_root;
 static volatile uint64_t shootdown_virt;
+static uint64_t shootdowns_sent;
+static uint64_t shootdown_ipis;
+
+/* LAPIC id + 1 of the CPU that is stopping the machine; 0 while running. */
+static uint32_t stopper;
 
 /* ---- per-CPU blocks ---- */
 
@@ -261,8 +266,10 @@ void smp_shootdown(uint64_t root, uint64_t virt) {
     __atomic_store_n(&other->shootdown_pending, 1, __ATOMIC_RELEASE);
     apic_send_ipi(other->lapic_id, IPI_FIXED(SHOOTDOWN_VECTOR));
     targets |= 1u << i;
+    shootdown_ipis++;
   }
   if (targets == 0) return;
+  shootdowns_sent++;
   uint64_t deadline = arch_time_ns() + SHOOTDOWN_TIMEOUT_NS;
   for (uint32_t i = 0; i < ARCH_MAX_CPUS; i++) {
     if (!(targets & (1u << i))) continue;
@@ -281,4 +288,35 @@ void smp_shootdown_interrupt(void) {
 void arch_lock_wait(void) {
   cpu_pause();
   shootdown_answer();
+}
+
+/* ---- stopping the machine for a report ----
+ * Nothing here reads %gs: an NMI or exception may land where GS is the
+ * user's. The CPU is told by its LAPIC id; before the LAPIC is up there is
+ * only the boot CPU. */
+
+static bool lapic_ready(void) { return cpus[0].online; }
+
+uint32_t smp_cpu_for_report(void) {
+  struct percpu *cpu = lapic_ready() ? cpu_by_lapic(apic_id()) : 0;
+  return cpu ? cpu->cpu : 0;
+}
+
+bool smp_stopping(void) { return __atomic_load_n(&stopper, __ATOMIC_ACQUIRE) != 0; }
+
+bool smp_stop_others(void) {
+  if (!lapic_ready()) return true;
+  uint32_t me = apic_id() + 1;
+  uint32_t none = 0;
+  if (!__atomic_compare_exchange_n(&stopper, &none, me, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return none == me;
+  for (uint32_t i = 0; i < ARCH_MAX_CPUS; i++) {
+    if (cpus[i].online && cpus[i].lapic_id + 1 != me) apic_send_ipi(cpus[i].lapic_id, IPI_NMI);
+  }
+  return true;
+}
+
+void smp_report(void) {
+  if (cpus_started == 1) return;
+  kprintf("smp: %u CPUs; %lu TLB shootdowns by IPI (%lu IPIs)\n", cpus_started, shootdowns_sent, shootdown_ipis);
 }

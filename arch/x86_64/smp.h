@@ -67,4 +67,14 @@ void smp_shootdown(uint64_t root, uint64_t virt);
 uint32_t smp_kick_interrupt(void);
 void smp_shootdown_interrupt(void);
 
+/* Stops every other CPU (an NMI) so a report is not interleaved; false
+ * when another CPU got there first (then this one should stay quiet). */
+bool smp_stop_others(void);
+/* In the NMI handler: true when the machine is being stopped. */
+bool smp_stopping(void);
+/* The CPU number by its LAPIC id, for reports (valid in any state). */
+uint32_t smp_cpu_for_report(void);
+/* One line for the end of a report: CPUs, shootdowns (nothing on one CPU). */
+void smp_report(void);
+
 #endif

@@ -70,4 +70,9 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, 
 
 static inline void cpu_pause(void) { __asm__ volatile("pause"); }
 
+/* Stops this CPU for good (an NMI wakes it from hlt only to halt again). */
+static inline __attribute__((noreturn)) void cpu_halt(void) {
+  for (;;) __asm__ volatile("cli; hlt");
+}
+
 #endif
