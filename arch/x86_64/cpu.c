@@ -193,14 +193,15 @@ static uint32_t interrupt(uint64_t vector, uint32_t interrupted) {
   case TIMER_VECTOR: return apic_timer_interrupt();
   case KICK_VECTOR: return smp_kick_interrupt();
   case SHOOTDOWN_VECTOR: smp_shootdown_interrupt(); return interrupted;
+  case WAKE_VECTOR: apic_eoi(); return interrupted; /* the nap it ends is over */
   default: return interrupted; /* spurious: no EOI */
   }
 }
 
 /* From user mode the thread's state goes into its context, the kernel
  * decides, and the CPU goes on with whichever thread it names. In kernel
- * mode only the idle loop takes interrupts (every entry runs with them
- * off); any exception there is a kernel bug. */
+ * mode only the idle loop and a nap for the big lock take interrupts (every
+ * entry runs with them off); any exception there is a kernel bug. */
 void x86_trap(struct trap_frame *frame) {
   /* Before anything that reads %gs: an NMI can land where GS is the user's. */
   if (frame->vector == 2 && smp_stopping()) cpu_halt(); /* another CPU is reporting */
@@ -210,6 +211,7 @@ void x86_trap(struct trap_frame *frame) {
     user_save_frame(frame);
     interrupted = user_current_tid();
   }
+  if (!from_user && frame->vector >= TIMER_VECTOR && smp_nap_interrupt(frame->vector)) return;
   uint32_t next;
   if (frame->vector >= TIMER_VECTOR) {
     next = interrupt(frame->vector, interrupted);
@@ -220,4 +222,5 @@ void x86_trap(struct trap_frame *frame) {
     next = kernel_enter_fault(interrupted, fault_kind(frame->vector), address, frame->rip, frame->error);
   }
   if (from_user || next != 0) user_resume(next); /* leaves the idle loop behind */
+  smp_kernel_left(); /* back to the idle loop */
 }

@@ -9,7 +9,8 @@
 #define TIMER_VECTOR 32     /* this CPU's LAPIC timer */
 #define KICK_VECTOR 33      /* arch_cpu_kick: reschedule */
 #define SHOOTDOWN_VECTOR 34 /* drop a translation (smp_shootdown) */
-#define LAST_STUB_VECTOR SHOOTDOWN_VECTOR
+#define WAKE_VECTOR 35      /* the big lock was released: stop napping */
+#define LAST_STUB_VECTOR WAKE_VECTOR
 #define SPURIOUS_VECTOR 255
 
 struct trap_frame {

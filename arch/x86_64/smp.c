@@ -1,11 +1,13 @@
 /*
  * SMP on x86_64: the per-CPU blocks, starting the application processors,
- * the reschedule and shootdown IPIs, and stopping the machine for a report.
+ * the reschedule and shootdown IPIs, waiting for the big lock, and stopping
+ * the machine for a report.
  * The protocol and the vectors are in docs/smp.md "x86_64".
  *
  * Every function that changes shared state here runs inside a kernel entry
  * (the caller holds the big kernel lock), except the answering side of a
- * shootdown and the stop, which touch only their own CPU's block.
+ * shootdown, the nap for the lock and the stop, which touch only their own
+ * CPU's block and a bit of their own in a mask.
  */
 #include "smp.h"
 
@@ -285,9 +287,65 @@ void smp_shootdown_interrupt(void) {
   shootdown_answer();
 }
 
+/* ---- waiting for the big lock ----
+ * A CPU that has waited NAP_AFTER_NS naps in hlt with interrupts on, so
+ * that under a hypervisor (QEMU TCG above all) it gives its host CPU to the
+ * one that holds the lock instead of spinning against it. A nap ends with
+ * any interrupt: its tick, a shootdown (answered at once), or the wake IPI
+ * that every CPU sends to the nappers on its way out of the kernel. It
+ * cannot enter the kernel while it waits (it would take a second ticket),
+ * so a tick or a kick that comes meanwhile is EOIed, noted, and raised
+ * again as a self-IPI once it leaves the kernel. The wake can be missed if
+ * the lock is released between the spin loop's last look and the nap; the
+ * nap then lasts until the next exit from the kernel on any CPU or this
+ * CPU's tick. */
+
+#define NAP_AFTER_NS 50000ull
+#define DEFERRED_TICK (1u << 0)
+#define DEFERRED_KICK (1u << 1)
+
+static uint32_t nappers; /* bit per CPU */
+
 void arch_lock_wait(void) {
-  cpu_pause();
+  struct percpu *self = this_cpu();
   shootdown_answer();
+  uint64_t now = arch_time_ns();
+  if (self->lock_wait_since == 0) self->lock_wait_since = now;
+  if (now - self->lock_wait_since < NAP_AFTER_NS) {
+    cpu_pause();
+    return;
+  }
+  self->lock_napping = 1;
+  __atomic_fetch_or(&nappers, 1u << self->cpu, __ATOMIC_SEQ_CST);
+  __asm__ volatile("sti; hlt; cli" ::: "memory");
+  __atomic_fetch_and(&nappers, ~(1u << self->cpu), __ATOMIC_SEQ_CST);
+  self->lock_napping = 0;
+}
+
+bool smp_nap_interrupt(uint64_t vector) {
+  struct percpu *self = this_cpu();
+  if (!self->lock_napping) return false;
+  if (vector == SPURIOUS_VECTOR) return true;
+  apic_eoi();
+  if (vector == TIMER_VECTOR) self->deferred |= DEFERRED_TICK;
+  else if (vector == KICK_VECTOR) self->deferred |= DEFERRED_KICK;
+  else if (vector == SHOOTDOWN_VECTOR) shootdown_answer();
+  return true;
+}
+
+void smp_kernel_left(void) {
+  struct percpu *self = this_cpu();
+  self->lock_wait_since = 0;
+  if (self->deferred) {
+    /* Pending until this CPU next enables interrupts: in user mode or idle. */
+    if (self->deferred & DEFERRED_TICK) apic_send_ipi(self->lapic_id, IPI_FIXED(TIMER_VECTOR));
+    if (self->deferred & DEFERRED_KICK) apic_send_ipi(self->lapic_id, IPI_FIXED(KICK_VECTOR));
+    self->deferred = 0;
+  }
+  uint32_t sleeping = __atomic_load_n(&nappers, __ATOMIC_SEQ_CST) & ~(1u << self->cpu);
+  for (uint32_t i = 0; sleeping != 0; i++, sleeping >>= 1) {
+    if (sleeping & 1) apic_send_ipi(cpus[i].lapic_id, IPI_FIXED(WAKE_VECTOR));
+  }
 }
 
 /* ---- stopping the machine for a report ----

@@ -16,7 +16,8 @@ struct thread_context;
  *
  *   0 kernel_stack_top   8 user_rsp   16 context_frame_top   24 current_tid
  *  32 current   40 self   48 cpu   52 lapic_id   56 start_state   60 online
- *  64 root   72 shootdown_pending
+ *  64 root   72 shootdown_pending   76 lock_napping   80 deferred
+ *  88 lock_wait_since
  */
 struct percpu {
   uint64_t kernel_stack_top;      /* 0  */
@@ -33,6 +34,9 @@ struct percpu {
    * CPU itself before it loads CR3, read by a shootdown's sender. */
   uint64_t root;                  /* 64 */
   uint32_t shootdown_pending;     /* 72 set by the sender, cleared once done */
+  uint32_t lock_napping;          /* 76 in hlt, waiting for the big lock */
+  uint32_t deferred;              /* 80 DEFERRED_*: interrupts taken while napping */
+  uint64_t lock_wait_since;       /* 88 ns; 0 when not waiting */
 };
 
 /* start_state: the BSP arms the start, and either the AP claims it on
@@ -66,6 +70,13 @@ void smp_shootdown(uint64_t root, uint64_t virt);
 /* Interrupt handlers (cpu.c): the thread to run next. */
 uint32_t smp_kick_interrupt(void);
 void smp_shootdown_interrupt(void);
+/* True when this CPU is napping for the big lock: then the interrupt has
+ * been answered or noted for later, and the CPU goes back to its nap. */
+bool smp_nap_interrupt(uint64_t vector);
+/* On every way out of the kernel (user_resume, the idle loop's interrupts):
+ * raises what was noted while napping, and wakes the CPUs napping for the
+ * lock, which this CPU no longer holds. */
+void smp_kernel_left(void);
 
 /* Stops every other CPU (an NMI) so a report is not interleaved; false
  * when another CPU got there first (then this one should stay quiet). */

@@ -55,6 +55,7 @@ STUB 31, 0
 STUB 32, 0
 STUB 33, 0
 STUB 34, 0
+STUB 35, 0
 STUB 255, 0
 
 trap_common:
@@ -90,7 +91,7 @@ trap_common:
 .balign 8
 .global trap_stub_table
 trap_stub_table:
-  .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34
+  .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35
   .quad trap_stub_\v
   .endr
   .quad trap_stub_255

@@ -82,6 +82,7 @@ static __attribute__((noreturn)) void idle(void) {
 }
 
 void user_resume(uint32_t tid) {
+  smp_kernel_left();
   if (tid == 0) idle();
   struct thread_context *context = context_of(tid);
   struct percpu *self = this_cpu();
