@@ -256,6 +256,13 @@ export class QemuHarness {
     return this.waitFor(find, timeoutMs, `${describe(pattern)}`);
   }
 
+  // Waits until `pattern` is anywhere in the output so far, whatever the
+  // cursor (which does not move): for a line that may come just before or
+  // just after the one a test synchronised on (two services print at once).
+  async seen(pattern: RegExp, timeoutMs: number = this.timeoutMs): Promise<void> {
+    await this.waitFor(() => (pattern.test(this.serial) ? true : null), timeoutMs, `${describe(pattern)} anywhere`);
+  }
+
   // Resolves true if `pattern` appears after the cursor within `ms`, false if
   // it does not (the cursor moves only on a match). For "this must not happen".
   async appears(pattern: string | RegExp, ms: number): Promise<boolean> {

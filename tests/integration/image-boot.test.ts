@@ -99,7 +99,7 @@ for (const target of TARGETS) {
 
     check("GRUB booted the kernel by Multiboot2 and init started the console", async (machine) => {
       assert.match(machine.output, /booted by multiboot2/);
-      assert.match(machine.output, /init: started console \(pid \d+\)/);
+      await machine.seen(/init: started console \(pid \d+\)/, 10_000);
     });
 
     check("version prints CAM-OS <semver> on x86_64", async (machine) => {

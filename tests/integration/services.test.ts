@@ -102,7 +102,7 @@ for (const target of TARGETS) {
     });
 
     check("the prompt is served by the console service that init started", async () => {
-      assert.match(machine().output, /init: started console \(pid \d+\)/);
+      await machine().seen(/init: started console \(pid \d+\)/, 10_000);
       assert.match(machine().output, /console: serial shell/);
     });
 
