@@ -6,7 +6,7 @@
 // refused call prints "error: <command>: <E_NAME>".
 
 import {
-  AUDIT_BACKWARD, CAP_NONE, CAP_ENDPOINT, CAP_NOTIFICATION, CAP_IRQ, CAP_IO_PORTS, CAP_MMIO, CAP_MEMORY,
+  AUDIT_BACKWARD, AUDIT_DENIALS_ONLY, CAP_NONE, CAP_ENDPOINT, CAP_NOTIFICATION, CAP_IRQ, CAP_IO_PORTS, CAP_MMIO, CAP_MEMORY,
   CAP_PROCESS, CAP_SLOTS, E_BAD_SLOT, E_NOT_FOUND, E_BAD_ARG, KERNEL_INFO_MEMORY, KERNEL_INFO_UPTIME,
   KERNEL_INFO_VERSION, MAX_ENDPOINTS, POWER_OFF, POWER_RESET, SLOT_SELF, SYS_NULL, E_OK,
 } from "../../kernel/abi";
@@ -37,7 +37,7 @@ export function addCommands(shell: Shell): void {
   shell.add("ps", "ps", "the services init supervises", cmdPs);
   shell.add("kill", "kill <pid>", "stop a service (init restarts it)", cmdKill);
   shell.add("caps", "caps [pid]", "the capabilities of a process (default: the console)", cmdCaps);
-  shell.add("audit", "audit [n]", "the last n audit records (default 10)", cmdAudit);
+  shell.add("audit", "audit [denied] [n]", "the last n audit records, or denials only (default 10)", cmdAudit);
   shell.add("ipc", "ipc", "IPC counters per endpoint", cmdIpc);
   shell.add("bench", "bench [n]", "cycles per null syscall and per IPC round trip (n times)", cmdBench);
   addSchedCommands(shell);
@@ -192,10 +192,16 @@ function capDetail(cap: CapInfo): string {
 
 function cmdAudit(shell: Shell, args: string[]): void {
   let wanted = AUDIT_DEFAULT_RECORDS;
-  if (args.length > 0) {
-    let n = parseDecimal(args[0]);
-    if (args.length > 1 || n <= 0) {
-      shell.println("usage: audit [n]");
+  let flags = AUDIT_BACKWARD;
+  let rest = args;
+  if (rest.length > 0 && rest[0] == "denied") {
+    flags |= AUDIT_DENIALS_ONLY;
+    rest = rest.slice(1);
+  }
+  if (rest.length > 0) {
+    let n = parseDecimal(rest[0]);
+    if (rest.length > 1 || n <= 0) {
+      shell.println("usage: audit [denied] [n]");
       return;
     }
     wanted = <i32>min(n, <i64>AUDIT_MAX_RECORDS);
@@ -205,7 +211,7 @@ function cmdAudit(shell: Shell, args: string[]): void {
   let sequence: u64 = u64.MAX_VALUE;
   while (records.length < wanted) {
     let record = new AuditRecord();
-    let status = auditRead(SLOT_AUDIT, sequence, AUDIT_BACKWARD, record);
+    let status = auditRead(SLOT_AUDIT, sequence, flags, record);
     if (status == E_NOT_FOUND) break;
     if (status < 0) return printError(shell, "audit", status);
     records.push(record);

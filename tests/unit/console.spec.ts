@@ -84,7 +84,7 @@ describe("console: the shell", () => {
 
   it("lists every command in help", () => {
     let out = type("help");
-    let names = ["help", "version", "mem", "uptime", "echo", "ps", "kill <pid>", "caps [pid]", "audit [n]", "ipc",
+    let names = ["help", "version", "mem", "uptime", "echo", "ps", "kill <pid>", "caps [pid]", "audit [denied] [n]", "ipc",
       "sched", "tune [weights]", "explain <tid>", "cpus", "panic [kind]", "reboot", "halt"];
     for (let i = 0; i < names.length; i++) expect(out.includes("  " + names[i])).toBe(true, names[i]);
     expect(out.split("\n").length - 1).toBe(shell.commands.length);
