@@ -19,6 +19,7 @@
 #include "device.h"
 
 #include "../common/arch.h"
+#include "../common/console.h"
 #include "paging.h"
 
 #define DEVICE_PAGES 32
@@ -86,5 +87,7 @@ int32_t arch_mmio_write(uint64_t phys, uint32_t width, uint32_t value) {
   if (width == 1) *reg = (uint8_t)value;
   else if (width == 2) *(volatile uint16_t *)reg = (uint16_t)value;
   else *(volatile uint32_t *)reg = value;
+  /* The console's PL011 data register (offset 0): the console service's byte. */
+  if (machine->uart.base != 0 && phys == machine->uart.base) console_service_byte((uint8_t)value);
   return 0;
 }

@@ -3,7 +3,7 @@
 #include "../common/arch.h"
 #include "x86.h"
 
-#define COM1 0x3F8
+#define COM1 SERIAL_COM1
 #define UART_DATA 0
 #define UART_INTERRUPT_ENABLE 1
 #define UART_DIVISOR_LOW 0

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../common/arch.h"
+#include "../common/console.h"
 #include "../common/frames.h"
 #include "../common/kernel.h"
 #include "../common/kprintf.h"
@@ -147,6 +148,7 @@ void arch_port_out(uint32_t port, uint32_t width, uint32_t value) {
   if (width == 1) outb((uint16_t)port, (uint8_t)value);
   else if (width == 2) outw((uint16_t)port, (uint16_t)value);
   else if (width == 4) outl((uint16_t)port, value);
+  if (width == 1 && port == SERIAL_COM1) console_service_byte((uint8_t)value);
 }
 
 /* ---- devices the x86_64 trampoline has no mechanism for ---- */

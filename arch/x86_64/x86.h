@@ -75,4 +75,7 @@ static inline __attribute__((noreturn)) void cpu_halt(void) {
   for (;;) __asm__ volatile("cli; hlt");
 }
 
+/* The console's 16550: its data port (serial.c drives it, the console service writes it). */
+#define SERIAL_COM1 0x3F8
+
 #endif
