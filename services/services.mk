@@ -15,7 +15,12 @@
 # The wasm and the C are the same for every architecture (build/services/);
 # objects, ELFs and modules are per architecture.
 
-SERVICES := init console hostile escape
+SERVICES := init console hostile escape spin spin2 spin3 urgent pingd ping
+
+# Services built from another's source under their own name (NAME=SOURCE):
+# the same program as its own module, manifest and process, so the test
+# images can run several CPU-bound threads at once.
+SERVICE_ALIASES := spin2=spin spin3=spin
 
 SERVICE_GEN := build/services
 SERVICE_OUT := $(BUILD)/services
@@ -31,6 +36,14 @@ SERVICE_TS := $(wildcard services/*/*.ts) kernel/abi.ts kernel/lineedit.ts kerne
 $(SERVICE_GEN)/%.wasm: services/%/main.ts $(SERVICE_TS) services/asconfig.json node_modules/.installed
 	@mkdir -p $(@D)
 	$(NODE_BIN)/asc $< --config services/asconfig.json --outFile $@ --textFile $(@D)/$*.wat
+
+# An alias's wasm is its source's, copied: wasm2c's --module-name, the
+# manifest and the signature make it a module of its own.
+define SERVICE_ALIAS_RULE
+$(SERVICE_GEN)/$(1).wasm: $(SERVICE_GEN)/$(2).wasm
+	cp $$< $$@
+endef
+$(foreach alias,$(SERVICE_ALIASES),$(eval $(call SERVICE_ALIAS_RULE,$(word 1,$(subst =, ,$(alias))),$(word 2,$(subst =, ,$(alias))))))
 
 $(SERVICE_GEN)/%.opt.wasm: $(SERVICE_GEN)/%.wasm
 	$(NODE_BIN)/wasm-opt $< $(WASM_FEATURES) -O3 --debuginfo --strip-producers -o $@

@@ -124,7 +124,7 @@ describe("tools/image.ts, boot modules", { skip: !existsSync(imageTool) || !exis
     const bootManifest = signedModules(modules, "release");
     let { status, output } = image(["--out", join(work, "x.iso"), "--modules", modules, "--boot-manifest", bootManifest, "--profile", "test"]);
     assert.notEqual(status, 0);
-    assert.match(output, /lists init\.mod, console\.mod, but the test profile of services\/boot\.json has init\.mod, console\.mod, hostile\.mod, escape\.mod: sign it again/);
+    assert.match(output, /lists init\.mod, console\.mod, but the test profile of services\/boot\.json has init\.mod, console\.mod, hostile\.mod, escape\.mod, spin\.mod, .*ping\.mod: sign it again/);
     rmSync(join(modules, "console.mod"));
     ({ status, output } = image(["--out", join(work, "y.iso"), "--modules", modules, "--boot-manifest", bootManifest]));
     assert.notEqual(status, 0);
@@ -150,7 +150,8 @@ describe("tools/image.ts, module bundles (the AArch64 -initrd)", { skip: !exists
     assert.equal(result.status, 0, result.stdout + result.stderr);
     const bundle = readFileSync(out);
     const entries = decodeBundle(bundle);
-    assert.deepEqual(entries.map((e) => e.name), ["boot-manifest.mod", "init.mod", "console.mod", "hostile.mod", "escape.mod"]);
+    assert.deepEqual(entries.map((e) => e.name), ["boot-manifest.mod", "init.mod", "console.mod", "hostile.mod", "escape.mod",
+      "spin.mod", "spin2.mod", "spin3.mod", "urgent.mod", "pingd.mod", "ping.mod"]);
     assert.ok(entries[0].bytes.equals(readFileSync(bootManifest)));
     assert.ok(entries[3].bytes.equals(readFileSync(join(modules, "hostile.mod"))));
     for (let i = 0; i < entries.length; i++) assert.equal(Number(bundle.readBigUInt64LE(16 + 48 * i + 32)) % 4096, 0);

@@ -48,9 +48,10 @@ describe("the repository's manifests", () => {
     }
   });
 
-  it("leave the test-only services (hostile, escape) out of release images", () => {
+  it("leave the test-only services (hostile, escape, the scheduler's) out of release images", () => {
     assert.deepEqual(readImage(BOOT_JSON, "x86_64", "release").boot.services.map((s) => s.name), ["init", "console"]);
-    assert.deepEqual(readImage(BOOT_JSON, "x86_64", "test").boot.services.map((s) => s.name), ["init", "console", "hostile", "escape"]);
+    assert.deepEqual(readImage(BOOT_JSON, "x86_64", "test").boot.services.map((s) => s.name),
+      ["init", "console", "hostile", "escape", "spin", "spin2", "spin3", "urgent", "pingd", "ping"]);
   });
 
   it("give the console the UART as I/O ports on x86_64 and as MMIO on AArch64", () => {
