@@ -66,9 +66,12 @@ async function boot(target: ServicesTarget, image: string, initrd: string | unde
 }
 
 // ps rows: "  PID  NAME  STATE  RESTARTS" → {pid, state, restarts} by name.
+// The test image's services log onto the same serial line; their lines
+// come whole but may land inside a row, so they are cut out first.
 function psTable(text: string): Map<string, { pid: string; state: string; restarts: number }> {
   const rows = new Map<string, { pid: string; state: string; restarts: number }>();
-  for (const line of text.replaceAll("\r", "").split("\n")) {
+  const withoutLogLines = text.replaceAll("\r", "").replace(/\[[a-z][a-z0-9_-]*\] [^\n]*\n/g, "");
+  for (const line of withoutLogLines.split("\n")) {
     const match = line.match(/^\s*(\d+|-)\s+(\S+)\s+(\S+)\s+(\d+)\s*$/);
     if (match) rows.set(match[2], { pid: match[1], state: match[3], restarts: Number(match[4]) });
   }
