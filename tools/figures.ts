@@ -1,7 +1,7 @@
 // Measures the figures docs/benchmarks.md reports, and prints them as a
 // Markdown table (also saved as build/figures-<arch>.json).
 //
-//   node build/tools/figures.mjs --arch x86_64|aarch64 [--boots 3]
+//   node build/tools/figures.mjs --arch x86_64|aarch64 [--boots 3] [--sched-only]
 //
 // - sizes: kernel.wasm before/after wasm-opt, the generated C, kernel.elf
 //   (file and loaded bytes), the bootable image (x86_64: the GRUB ISO;
@@ -22,7 +22,14 @@
 //   emulator as much as the kernel, so the median of --boots): x86_64 on
 //   BIOS and UEFI, aarch64 on each CPU model the tests boot;
 // - the bounds-check choice: the same kernel built with wasm2c's explicit
-//   checks (BOUNDS_CHECKS=explicit), its code size and boot instructions.
+//   checks (BOUNDS_CHECKS=explicit), its code size and boot instructions;
+// - the scheduler (--sched-only: this alone, on the images already built):
+//   the test image on four CPUs under -icount shift=0, where the test
+//   services measure themselves (services/ping/README.md): an IPC round
+//   trip with both ends on one CPU and across two, the scheduler's cost per
+//   decision, and round trips per second of guest time with 3, 1 and 0
+//   spinners busy on the other CPUs (spinners are killed through the
+//   console between the phases; init does not restart them).
 
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
@@ -32,6 +39,7 @@ import { QemuHarness } from "./harness";
 interface Options {
   arch: Arch;
   boots: number;
+  schedOnly: boolean;
 }
 
 function parseArguments(argv: string[]): Options {
@@ -41,7 +49,7 @@ function parseArguments(argv: string[]): Options {
   };
   const arch = value("--arch", "x86_64");
   if (arch !== "x86_64" && arch !== "aarch64") throw new Error(`unknown arch ${arch}`);
-  return { arch, boots: Number(value("--boots", "3")) };
+  return { arch, boots: Number(value("--boots", "3")), schedOnly: argv.includes("--sched-only") };
 }
 
 function make(args: string[]): number {
@@ -169,12 +177,155 @@ async function wallTimeToPrompt(arch: Arch, image: string, firmware: Firmware, b
   return times[Math.floor(times.length / 2)];
 }
 
+// ---- the scheduler: the test image on four CPUs under -icount shift=0 ----
+//
+// Under -icount QEMU runs the CPUs in turn on one host thread, and guest
+// time is the instruction count of the whole machine: while k CPUs are
+// busy, each gets about 1/k of it (QEMU gives each the same budget in
+// turn). So a rate per second of guest time falls as CPUs get busy even if
+// nothing in the kernel slows down; dividing a second by the pair's share
+// gives what the kernel spends per round trip on the pair's own CPU, the
+// figure that would show lock contention or balancing getting in the way.
+// Idle CPUs halt and cost no guest time.
+
+const SCHED_CPUS = 4;
+const SPINNERS = ["spin", "spin2", "spin3"];
+
+interface ThroughputPhase {
+  spinners: number; // spinners alive
+  roundTripsPerSecond: number; // of guest time
+  busyCpus: number; // as ping measured it (each CPU's share of non-idle ticks)
+  instructionsPerRoundTripOnItsCpu: number; // 1e9 / busy CPUs / rate
+  decisions: number; // scheduler decisions in the window
+  instructionsPerDecision: number;
+  rateLimited: number; // calls the IPC rate limit refused (retried)
+  sched: string; // what `sched` showed after the window: where each thread ran (JSON only)
+}
+
+interface SchedFigures {
+  sameCpuRoundTrip: number; // guest instructions
+  crossCpuRoundTrip: number;
+  sameCpuTicks: number; // raw cycle-counter ticks, as ping printed them
+  crossCpuTicks: number;
+  serverCpu: number;
+  clientCpu: number;
+  phases: ThroughputPhase[];
+}
+
+const PING_ROUND_TRIPS = /\[ping\] cpu (\d+) -> cpu (\d+): (\d+) cycles per round trip; cpu (\d+) -> cpu (\d+): (\d+) \((\d+) runs each\)/;
+const PING_THROUGHPUT = /\[ping\] (\d+) round trips in (\d+) ms on cpu (\d+) \((\d+) per s\), (\d+\.\d+) CPUs busy, (\d+) scheduler decisions in (\d+) cycles(?:, rate-limited (\d+) times)?\r?\n/;
+
+// ps rows: "  PID  NAME  STATE  RESTARTS" -> pid by name, running ones only.
+// Services' log lines share the serial line and come whole: cut out first.
+function runningPids(ps: string): Map<string, string> {
+  const pids = new Map<string, string>();
+  for (const line of ps.replace(/\[[a-z][a-z0-9_-]*\] [^\n]*\n/g, "").split("\n")) {
+    const match = line.match(/^\s*(\d+)\s+(\S+)\s+running\s+\d+\s*$/);
+    if (match) pids.set(match[2], match[1]);
+  }
+  return pids;
+}
+
+// The throughput line after the next one: the next may have started
+// before the spinners changed.
+async function throughputPhase(vm: QemuHarness, spinners: number, perTick: number): Promise<ThroughputPhase> {
+  await vm.expect(PING_THROUGHPUT, 300_000);
+  const m = (await vm.expect(PING_THROUGHPUT, 300_000)).groups!;
+  const rate = Number(m[4]);
+  const busy = Number(m[5]);
+  const sched = (await vm.command("sched", 120_000)).replace(/\[[a-z][a-z0-9_-]*\] [^\n]*\n/g, "");
+  return {
+    spinners,
+    roundTripsPerSecond: rate,
+    busyCpus: busy,
+    instructionsPerRoundTripOnItsCpu: Math.round(1e9 / Math.max(busy, 1) / rate),
+    decisions: Number(m[6]),
+    instructionsPerDecision: Number(m[6]) > 0 ? Math.round((Number(m[7]) * perTick) / Number(m[6])) : NaN,
+    rateLimited: Number(m[8] ?? 0),
+    sched,
+  };
+}
+
+async function killSpinners(vm: QemuHarness, names: string[]): Promise<void> {
+  const pids = runningPids(await vm.command("ps", 120_000));
+  for (const name of names) {
+    const pid = pids.get(name);
+    if (!pid) throw new Error(`${name} is not running: cannot take its CPU away`);
+    await vm.command(`kill ${pid}`, 120_000);
+    // init may report the death before the prompt comes back, or after.
+    const died = new RegExp(`${name} \\(pid ${pid}\\) died`);
+    if (!died.test(vm.output)) await vm.expect(died, 60_000);
+  }
+}
+
+async function schedFigures(arch: Arch): Promise<SchedFigures> {
+  const image = arch === "x86_64" ? "build/x86_64/cam-os-test.iso" : "build/aarch64/Image";
+  const initrd = arch === "x86_64" ? undefined : "build/aarch64/modules-test.img";
+  const vm = await QemuHarness.boot({
+    arch, image, initrd, name: "figures-sched", smp: SCHED_CPUS, icount: true, timeoutMs: 120_000, noReboot: true,
+  });
+  try {
+    await vm.firstPrompt(120_000);
+    const hz = counterHz(arch, vm.output);
+    const perTick = arch === "x86_64" ? 1 : 1e9 / hz;
+    const started = /init: started ping \(pid \d+\)/;
+    if (!started.test(vm.output)) await vm.expect(started, 120_000);
+    for (const name of SPINNERS) await vm.expect(new RegExp(`\\[${name}\\] progress`), 300_000);
+    const phases = [await throughputPhase(vm, 3, perTick)];
+    await killSpinners(vm, ["spin2", "spin3"]);
+    phases.push(await throughputPhase(vm, 1, perTick));
+    await killSpinners(vm, ["spin"]);
+    phases.push(await throughputPhase(vm, 0, perTick));
+    // Round trips timed with nothing else running: the next round's.
+    const m = (await vm.expect(PING_ROUND_TRIPS, 300_000)).groups!;
+    await vm.close({ keepLog: false });
+    return {
+      serverCpu: Number(m[2]),
+      clientCpu: Number(m[4]),
+      sameCpuTicks: Number(m[3]),
+      crossCpuTicks: Number(m[6]),
+      sameCpuRoundTrip: Math.round(Number(m[3]) * perTick),
+      crossCpuRoundTrip: Math.round(Number(m[6]) * perTick),
+      phases,
+    };
+  } catch (error) {
+    await vm.close({ keepLog: true });
+    throw error;
+  }
+}
+
+function schedRows(f: SchedFigures): [string, string][] {
+  const rows: [string, string][] = [
+    [`IPC round trip, both ends on cpu ${f.serverCpu} (two switches on one CPU)`, `${count(f.sameCpuRoundTrip)} instructions`],
+    [`IPC round trip, cpu ${f.clientCpu} -> cpu ${f.serverCpu} (a wake-up of the other CPU each way)`, `${count(f.crossCpuRoundTrip)} instructions`],
+    ["… the cross-CPU wake-up alone ((across - same) / 2)", `${count(Math.round((f.crossCpuRoundTrip - f.sameCpuRoundTrip) / 2))} instructions`],
+  ];
+  for (const p of f.phases) {
+    rows.push([
+      `round trips per second of guest time, pair on one CPU, ${p.spinners} spinner${p.spinners === 1 ? "" : "s"} busy (${p.busyCpus} CPUs busy)`,
+      `${count(p.roundTripsPerSecond)}; ${count(p.instructionsPerRoundTripOnItsCpu)} instructions per round trip on its CPU${p.rateLimited ? `; ${count(p.rateLimited)} calls rate-limited` : ""}`,
+    ]);
+  }
+  for (const p of f.phases) {
+    rows.push([`scheduler decision, ${p.spinners} spinner${p.spinners === 1 ? "" : "s"} busy`, `${count(p.instructionsPerDecision)} instructions (${count(p.decisions)} decisions in the window)`]);
+  }
+  return rows;
+}
+
 const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 const mib = (n: number): string => `${(n / 1048576).toFixed(2)} MiB`;
 const count = (n: number): string => n.toLocaleString("en-US");
 
 async function main(): Promise<void> {
-  const { arch, boots } = parseArguments(process.argv.slice(2));
+  const { arch, boots, schedOnly } = parseArguments(process.argv.slice(2));
+  if (schedOnly) {
+    const sched = await schedFigures(arch);
+    writeFileSync(`build/figures-sched-${arch}.json`, JSON.stringify({ arch, date: new Date().toISOString().slice(0, 10), sched }, null, 2) + "\n");
+    console.log(`\nScheduler figures for ${arch} (-smp ${SCHED_CPUS}, -icount shift=0):\n`);
+    console.log("| figure | value |\n| --- | --- |");
+    for (const [name, value] of schedRows(sched)) console.log(`| ${name} | ${value} |`);
+    return;
+  }
   const build = `build/${arch}`;
   // What the tests boot: the GRUB ISO on x86_64, the arm64 Image on aarch64.
   const imageName = arch === "x86_64" ? "cam-os.iso" : "Image";
@@ -185,6 +336,7 @@ async function main(): Promise<void> {
   spawnSync("rm", ["-rf", "build/kernel", build, `${build}-explicit`]);
   const buildSeconds = make([image, `ARCH=${arch}`]);
   make([explicitImage, `ARCH=${arch}`, "BOUNDS_CHECKS=explicit"]);
+  make(["test-image", `ARCH=${arch}`]);
 
   const elf = elfSections(`${build}/kernel.elf`);
   const guardCode = elfSections(`${build}/obj/kernel_wasm.o`).text;
@@ -198,6 +350,7 @@ async function main(): Promise<void> {
   } else {
     for (const machine of AARCH64_MACHINES) wallMs[machine.label] = await wallTimeToPrompt(arch, image, "bios", boots, machine);
   }
+  const sched = await schedFigures(arch);
 
   const figures = {
     arch,
@@ -217,6 +370,7 @@ async function main(): Promise<void> {
     boot: guardBoot,
     wallMsToPrompt: { ...wallMs, boots },
     boundsChecks: { guardCode, explicitCode, guardBoot: guardBoot.instructionsFromMain, explicitBoot: explicitBoot.instructionsFromMain },
+    sched,
   };
   writeFileSync(`build/figures-${arch}.json`, JSON.stringify(figures, null, 2) + "\n");
 
@@ -244,6 +398,7 @@ async function main(): Promise<void> {
     ...Object.entries(wallMs).map(([what, ms]): [string, string] => [`wall time QEMU start to prompt, ${arch === "x86_64" ? what.toUpperCase() : what} (median of ${boots})`, `${ms} ms`]),
     ["kernel code (kernel_wasm.o text), guard pages / explicit checks", `${kib(guardCode)} / ${kib(explicitCode)} (+${(((explicitCode - guardCode) / guardCode) * 100).toFixed(0)}%)`],
     ["kernel_main, guard pages / explicit checks", `${count(guardBoot.instructionsFromMain)} / ${count(explicitBoot.instructionsFromMain)}`],
+    ...schedRows(sched),
   ];
   console.log(`\nFigures for ${arch}, ${figures.date}:\n`);
   console.log("| figure | value |\n| --- | --- |");
