@@ -34,6 +34,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { Arch, Firmware } from "./qemu";
+import { shellCommand } from "./console";
 import { QemuHarness } from "./harness";
 
 interface Options {
@@ -216,10 +217,9 @@ const PING_ROUND_TRIPS = /\[ping\] cpu (\d+) -> cpu (\d+): (\d+) cycles per roun
 const PING_THROUGHPUT = /\[ping\] (\d+) round trips in (\d+) ms on cpu (\d+) \((\d+) per s\), (\d+\.\d+) CPUs busy, (\d+) scheduler decisions in (\d+) cycles(?:, rate-limited (\d+) times)?\r?\n/;
 
 // ps rows: "  PID  NAME  STATE  RESTARTS" -> pid by name, running ones only.
-// Services' log lines share the serial line and come whole: cut out first.
 function runningPids(ps: string): Map<string, string> {
   const pids = new Map<string, string>();
-  for (const line of ps.replace(/\[[a-z][a-z0-9_-]*\] [^\n]*\n/g, "").split("\n")) {
+  for (const line of ps.split("\n")) {
     const match = line.match(/^\s*(\d+)\s+(\S+)\s+running\s+\d+\s*$/);
     if (match) pids.set(match[2], match[1]);
   }
@@ -233,7 +233,7 @@ async function throughputPhase(vm: QemuHarness, spinners: number, perTick: numbe
   const m = (await vm.expect(PING_THROUGHPUT, 300_000)).groups!;
   const rate = Number(m[4]);
   const busy = Number(m[5]);
-  const sched = (await vm.command("sched", 120_000)).replace(/\[[a-z][a-z0-9_-]*\] [^\n]*\n/g, "");
+  const sched = await shellCommand(vm, "sched", 120_000);
   return {
     spinners,
     roundTripsPerSecond: rate,
@@ -247,11 +247,11 @@ async function throughputPhase(vm: QemuHarness, spinners: number, perTick: numbe
 }
 
 async function killSpinners(vm: QemuHarness, names: string[]): Promise<void> {
-  const pids = runningPids(await vm.command("ps", 120_000));
+  const pids = runningPids(await shellCommand(vm, "ps", 120_000));
   for (const name of names) {
     const pid = pids.get(name);
     if (!pid) throw new Error(`${name} is not running: cannot take its CPU away`);
-    await vm.command(`kill ${pid}`, 120_000);
+    await shellCommand(vm, `kill ${pid}`, 120_000);
     // init may report the death before the prompt comes back, or after.
     const died = new RegExp(`${name} \\(pid ${pid}\\) died`);
     if (!died.test(vm.output)) await vm.expect(died, 60_000);

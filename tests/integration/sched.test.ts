@@ -18,15 +18,15 @@
 // four CPUs in turn on one host thread, so the spinners keep one host core
 // busy, not four (the project's machines have two, shared).
 //
-// Services log onto the same serial line as the console; their lines come
-// whole (the kernel writes one under its lock), so the commands' output is
-// read with them cut out (withoutLogLines).
+// Services log onto the same serial line as the console, even inside its
+// prompt: commands go through tools/console.ts, which reads around them.
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { HarnessError, QemuHarness, repoRoot } from "../../tools/harness.ts";
+import { shellCommand } from "../../tools/console.ts";
+import { QemuHarness, repoRoot } from "../../tools/harness.ts";
 import type { Arch } from "../../tools/qemu.ts";
 
 interface SchedTarget {
@@ -51,25 +51,9 @@ function skipReason(target: SchedTarget): string | false {
   return false;
 }
 
-// A whole line some service logged: "[spin] progress 17".
-const LOG_LINE = /\[[a-z][a-z0-9_-]*\] [^\n]*\n/g;
-
-function withoutLogLines(text: string): string {
-  return text.replace(LOG_LINE, "");
-}
-
-// A command's output without the services' log lines. A log line can land
-// inside the prompt itself ("cam[spin] progress 3\r\nos> "); then no whole
-// prompt comes, and Enter asks for a fresh one.
-async function run(vm: QemuHarness, line: string, timeoutMs = 20_000): Promise<string> {
-  try {
-    return withoutLogLines(await vm.command(line, timeoutMs));
-  } catch (error) {
-    if (!(error instanceof HarnessError) || !vm.running) throw error;
-    vm.send("\r");
-    await vm.expect(vm.prompt, timeoutMs);
-    return withoutLogLines(await vm.command(line, timeoutMs));
-  }
+// A command's output, the services' log lines cut out (tools/console.ts).
+function run(vm: QemuHarness, line: string, timeoutMs = 60_000): Promise<string> {
+  return shellCommand(vm, line, timeoutMs);
 }
 
 // ---- what the console's scheduler commands print (services/console/sched.ts) ----
@@ -339,10 +323,8 @@ async function boot(target: SchedTarget, cpus: number): Promise<QemuHarness> {
     const started = /init: started ping \(pid \d+\)/;
     if (!started.test(vm.output)) await vm.expect(started, target.promptTimeoutMs);
     // firstPrompt may have asked for fresh prompts that are still coming:
-    // one command's own output marks where the shell is.
-    vm.send("echo sched-test-ready\r");
-    await vm.expect(/\nsched-test-ready/, target.promptTimeoutMs);
-    await vm.expect(vm.prompt, target.promptTimeoutMs);
+    // a command's echo and answer mark where the shell is.
+    assert.equal(await run(vm, "echo sched-test-ready", target.promptTimeoutMs), "sched-test-ready");
   } catch (error) {
     await vm.close({ keepLog: true });
     throw error;
