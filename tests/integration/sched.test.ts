@@ -256,8 +256,9 @@ for (const target of TARGETS) {
 
       check("IPC across CPUs: ping's calls from another CPU reach pingd and come back", async (vm) => {
         // Logged once, at start: look in the whole output.
-        const serving = vm.output.match(/\[pingd\] serving on cpu (\d+) of (\d+)\r?\n/);
-        assert.ok(serving, "pingd never said where it serves");
+        const servingLine = /\[pingd\] serving on cpu (\d+) of (\d+)\r?\n/;
+        await vm.seen(servingLine, 30_000);
+        const serving = vm.output.match(servingLine)!;
         assert.equal(Number(serving[2]), 4, `pingd sees ${serving[2]} CPUs`);
         const server = Number(serving[1]);
         const line = await vm.expect(/\[ping\] cpu (\d+) -> cpu (\d+): (\d+) cycles per round trip; cpu (\d+) -> cpu (\d+): (\d+) \((\d+) runs each\)/, 60_000);
@@ -320,8 +321,7 @@ async function boot(target: SchedTarget, cpus: number): Promise<QemuHarness> {
     await vm.firstPrompt(target.promptTimeoutMs);
     // The console (high band) prompts before init has started the rest;
     // ping is the last in the boot manifest.
-    const started = /init: started ping \(pid \d+\)/;
-    if (!started.test(vm.output)) await vm.expect(started, target.promptTimeoutMs);
+    await vm.seen(/init: started ping \(pid \d+\)/, target.promptTimeoutMs);
     // firstPrompt may have asked for fresh prompts that are still coming:
     // a command's echo and answer mark where the shell is.
     assert.equal(await run(vm, "echo sched-test-ready", target.promptTimeoutMs), "sched-test-ready");
