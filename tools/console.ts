@@ -32,12 +32,13 @@ function interleaved(text: string): string {
 }
 
 // Types `line`, waits for its echo (the typed \r comes back before the
-// shell's \r\n) and then the next prompt, and returns what the command
-// printed without log lines, \r, the echo or the prompt. Waiting for the
-// echo first skips any prompt still on its way from before.
+// shell's \r\n, and a log line may come between) and then the next
+// prompt, and returns what the command printed without log lines, \r, the
+// echo or the prompt. Waiting for the echo first skips any prompt still on
+// its way from before.
 export async function shellCommand(vm: QemuHarness, line: string, timeoutMs: number = vm.timeoutMs): Promise<string> {
   vm.send(`${line}\r`);
-  await vm.expect(new RegExp(`${interleaved(line)}(?:${LOG_LINE_SOURCE})*\\r*\\n`), timeoutMs);
+  await vm.expect(new RegExp(`${interleaved(line)}(?:\\r|${LOG_LINE_SOURCE})*\\n`), timeoutMs);
   const match = await vm.expect(new RegExp(interleaved(vm.prompt)), timeoutMs);
   return withoutLogLines(match.before).replace(/\n$/, "");
 }
