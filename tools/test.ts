@@ -35,10 +35,13 @@ const RUNNERS: Record<string, Runner> = {
     // The bundled tests, which the Makefile lists (it knows what it built).
     args: () => ["--test", "--test-concurrency=1", ...(process.env.CAMOS_INTEGRATION_TESTS ?? "").split(" ").filter(Boolean)],
     env: { CAMOS_REQUIRE_IMAGE: "1" },
+    // A test cancelled because its suite's set-up failed did not pass:
+    // it counts as failed.
     count(output) {
       const pass = /^# pass (\d+)$/m.exec(output);
       const fail = /^# fail (\d+)$/m.exec(output);
-      return pass && fail ? [Number(pass[1]), Number(fail[1])] : null;
+      const cancelled = /^# cancelled (\d+)$/m.exec(output);
+      return pass && fail ? [Number(pass[1]), Number(fail[1]) + Number(cancelled?.[1] ?? 0)] : null;
     },
   },
 };

@@ -13,7 +13,7 @@
 
 #include "arch.h"
 
-#define HELD_BYTES 8192u
+#define HELD_BYTES 16384u
 #define CONSOLE_HOLD_NS 200000000ull /* 200 ms */
 
 static char held[HELD_BYTES];
@@ -30,12 +30,23 @@ static void flush(void) {
   held_length = 0;
 }
 
+/* Full: the whole lines go out now (late beats lost); a line still being
+ * put together (a log line arrives in three writes) stays. */
+static void flush_whole_lines(void) {
+  uint32_t end = held_length;
+  while (end > 0 && held[end - 1] != '\n') end--;
+  for (uint32_t i = 0; i < end; i++) arch_console_putc(held[i]);
+  for (uint32_t i = end; i < held_length; i++) held[i - end] = held[i];
+  held_length -= end;
+}
+
 void console_kernel_write(const uint8_t *bytes, uint32_t length) {
   if (held_length == 0 && !service_busy()) {
     for (uint32_t i = 0; i < length; i++) arch_console_putc((char)bytes[i]);
     return;
   }
-  if (held_length + length > HELD_BYTES) flush(); /* full: late beats lost */
+  if (held_length + length > HELD_BYTES) flush_whole_lines();
+  if (held_length + length > HELD_BYTES) flush();
   if (length > HELD_BYTES) {
     for (uint32_t i = 0; i < length; i++) arch_console_putc((char)bytes[i]);
     return;

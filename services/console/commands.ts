@@ -222,12 +222,12 @@ function cmdAudit(shell: Shell, args: string[]): void {
     shell.println("(no audit records)");
     return;
   }
-  shell.println(padLeft("TRACE", 7) + padLeft("PID", 5) + "  " + padRight("CALL", 12) + padRight("TARGET", 16)
+  shell.println(padLeft("TRACE", 7) + padLeft("PID", 5) + "  " + padRight("CALL", 15) + padRight("TARGET", 16)
     + padRight("VERDICT", 16) + "TIMES");
   for (let i = records.length - 1; i >= 0; i--) {
     let r = records[i];
     shell.println(padLeft(r.traceId.toString(), 7) + padLeft(r.caller.toString(), 5) + "  "
-      + padRight(syscallName(r.syscall), 12) + padRight(auditTargetText(r.targetKind, r.target), 16)
+      + padRight(syscallName(r.syscall), 15) + padRight(auditTargetText(r.targetKind, r.target), 16)
       + padRight(errorName(r.verdict), 16) + r.times.toString());
   }
 }
