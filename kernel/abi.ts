@@ -306,7 +306,7 @@ export const BAND_HIGH: u32 = 2;
 // tid 0, the scheduler itself:
 //   r0  weights, packed as r1 above      r1  high cut-off | medium cut-off << 16
 //   r2  slice ticks | aging ticks << 16 | timer Hz << 32
-//   r3  CPUs online                       r4  decisions taken (picks of the next thread; IPC hand-overs are not counted)   r5  cycles spent taking them
+//   r3  CPUs online                       r4  decisions taken (IPC hand-overs count, adding no cycles)   r5  cycles spent in the picks
 export const SCHED_INFO_SELF: u32 = 0;
 export const SCHED_STATE_READY: u32 = 1;
 export const SCHED_STATE_RUNNING: u32 = 2;

@@ -591,6 +591,7 @@ export function schedSwitchTo(tid: u32): u32 {
   }
   let c = cpuAt(me);
   if (c.current != tid) leave(me);
+  decisions++;
   return runOn(me, tid);
 }
 
