@@ -26,15 +26,7 @@
  * (start_state ARMED -> ARRIVED; if the boot CPU gave up on it, the CPU
  * halts and touches nothing), takes its kernel stack and calls ap_main.
  */
-#define CR0_PE (1 << 0)
-#define CR0_WP (1 << 16)
-#define CR0_NW (1 << 29)
-#define CR0_CD (1 << 30)
-#define CR0_PG (1 << 31)
-#define CR4_PAE (1 << 5)
-#define MSR_EFER 0xC0000080
-#define EFER_LME (1 << 8)
-#define EFER_NXE (1 << 11)
+#include "long_mode.S.inc"
 
 #define START_GDT_CODE32 0x08
 #define START_GDT_DATA 0x10
@@ -84,18 +76,9 @@ start32:
   movw %ax, %ds
   movw %ax, %es
   movw %ax, %ss
-  movl %cr4, %eax
-  orl $CR4_PAE, %eax
-  movl %eax, %cr4
   movl AT(ap_start_params) + PARAMS_PML4(%ebx), %eax
   movl %eax, %cr3
-  movl $MSR_EFER, %ecx
-  rdmsr
-  orl $(EFER_LME | EFER_NXE), %eax
-  wrmsr
-  movl %cr0, %eax
-  orl $(CR0_PG | CR0_WP), %eax
-  movl %eax, %cr0
+  LONG_MODE_PAGING_ON
   ljmpl *AT(far_jump64)(%ebx)
 
 .code64

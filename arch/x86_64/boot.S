@@ -22,12 +22,7 @@
 #define PTE_WRITE 0x2
 #define PTE_HUGE 0x80
 
-#define CR0_PG (1 << 31)
-#define CR0_WP (1 << 16)
-#define CR4_PAE (1 << 5)
-#define MSR_EFER 0xC0000080
-#define EFER_LME (1 << 8)
-#define EFER_NXE (1 << 11)
+#include "long_mode.S.inc"
 
 #define BOOT_STACK_BYTES (128 * 1024)
 
@@ -105,16 +100,7 @@ _start32:
 
   movl $PHYS(boot_pml4), %eax
   movl %eax, %cr3
-  movl %cr4, %eax
-  orl $CR4_PAE, %eax
-  movl %eax, %cr4
-  movl $MSR_EFER, %ecx
-  rdmsr
-  orl $(EFER_LME | EFER_NXE), %eax
-  wrmsr
-  movl %cr0, %eax
-  orl $(CR0_PG | CR0_WP), %eax
-  movl %eax, %cr0
+  LONG_MODE_PAGING_ON
 
   lgdt PHYS(boot_gdt_pointer)
   ljmp $0x08, $PHYS(long_mode_low)
