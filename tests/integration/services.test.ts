@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { withoutLogLines } from "../../tools/console.ts";
 import { PROMPT, QemuHarness, repoRoot } from "../../tools/harness.ts";
 import type { Arch, Firmware } from "../../tools/qemu.ts";
 
@@ -67,11 +68,10 @@ async function boot(target: ServicesTarget, image: string, initrd: string | unde
 
 // ps rows: "  PID  NAME  STATE  RESTARTS" → {pid, state, restarts} by name.
 // The test image's services log onto the same serial line; their lines
-// come whole but may land inside a row, so they are cut out first.
+// come whole but may land between rows, so they are cut out first.
 function psTable(text: string): Map<string, { pid: string; state: string; restarts: number }> {
   const rows = new Map<string, { pid: string; state: string; restarts: number }>();
-  const withoutLogLines = text.replaceAll("\r", "").replace(/\[[a-z][a-z0-9_-]*\] [^\n]*\n/g, "");
-  for (const line of withoutLogLines.split("\n")) {
+  for (const line of withoutLogLines(text).split("\n")) {
     const match = line.match(/^\s*(\d+|-)\s+(\S+)\s+(\S+)\s+(\d+)\s*$/);
     if (match) rows.set(match[2], { pid: match[1], state: match[3], restarts: Number(match[4]) });
   }
